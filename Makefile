@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# xen-blk-pgnt: user entry points.  Kbuild itself reads ./Kbuild.
+#
+#   make [KVER=<release> | KDIR=<headers dir>]   build both modules
+#   make unit        userspace tests of common/
+#   make check       W=1, sparse, checkpatch for one kernel (CHECK_KERNEL)
+#   make matrix      the same on every kernel of the matrix, one table
+#   make demo        the end-to-end demo on Xen under QEMU (README)
+#   make test        the whole test suite (README)
+
+KVER ?= $(shell uname -r)
+# Headers of the running kernel, else the newest Debian headers installed
+# (the build machines run a kernel that has no headers package).
+KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
+	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
+CHECK_KERNEL ?= 6.1
+
+.PHONY: all modules clean unit check matrix demo test
+
+all: modules
+
+modules clean:
+	@test -n "$(KDIR)" || { echo "no kernel headers: apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
+
+unit:
+	$(MAKE) -C tests/unit
+
+check:
+	tests/matrix/fetch.sh $(CHECK_KERNEL)
+	tests/matrix/check.sh $(CHECK_KERNEL)
+
+matrix:
+	tests/matrix/fetch.sh
+	tests/matrix/check.sh
+
+demo:
+	tests/demo.sh
+
+test:
+	tests/run.sh
