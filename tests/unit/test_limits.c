@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Limit arithmetic of common/pgnt.h. */
+#include "pgnt.h"
+#include "unit.h"
+
+/* Sizes of the union of request and response in the blkif ring ABIs. */
+#define ENTRY_NATIVE64	112
+#define ENTRY_X86_32	108
+
+static void ring_entries_match_the_protocol(void)
+{
+	/* One page holds 32 requests, 16 pages 512, in every ABI. */
+	EXPECT_EQ(pgnt_ring_entries(0, ENTRY_NATIVE64), 32);
+	EXPECT_EQ(pgnt_ring_entries(0, ENTRY_X86_32), 32);
+	EXPECT_EQ(pgnt_ring_entries(1, ENTRY_NATIVE64), 64);
+	EXPECT_EQ(pgnt_ring_entries(2, ENTRY_NATIVE64), 128);
+	EXPECT_EQ(pgnt_ring_entries(4, ENTRY_NATIVE64), 512);
+	EXPECT_EQ(pgnt_ring_entries(4, ENTRY_X86_32), 512);
+	/* Header is subtracted before dividing: 64-byte entries, one page. */
+	EXPECT_EQ(pgnt_ring_entries(0, 64), 32);
+	EXPECT_EQ(pgnt_ring_entries(0, 63), 64);
+}
+
+static void ring_entries_refuse_bad_arguments(void)
+{
+	EXPECT_EQ(pgnt_ring_entries(PGNT_RING_PAGE_ORDER_MAX + 1, 112), 0);
+	EXPECT_EQ(pgnt_ring_entries(31, 112), 0);
+	EXPECT_EQ(pgnt_ring_entries(0, 0), 0);
+	EXPECT_EQ(pgnt_ring_entries(0, 5000), 0);
+}
+
+static void rounddown_pow2_values(void)
+{
+	EXPECT_EQ(pgnt_rounddown_pow2(0), 0);
+	EXPECT_EQ(pgnt_rounddown_pow2(1), 1);
+	EXPECT_EQ(pgnt_rounddown_pow2(2), 2);
+	EXPECT_EQ(pgnt_rounddown_pow2(3), 2);
+	EXPECT_EQ(pgnt_rounddown_pow2(36), 32);
+	EXPECT_EQ(pgnt_rounddown_pow2(0xffffffffU), 0x80000000U);
+}
+
+static void indirect_pages_per_segment_count(void)
+{
+	static const struct { u32 segs, pages; } t[] = {
+		{ 0, 0 }, { 1, 0 }, { 11, 0 }, { 12, 1 }, { 32, 1 },
+		{ 256, 1 }, { 512, 1 }, { 513, 2 }, { 4096, 8 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_LEN(t); i++)
+		EXPECT_EQ(pgnt_indirect_pages(t[i].segs), t[i].pages);
+	EXPECT_EQ(PGNT_SEGS_PER_INDIRECT_PAGE, 512);
+	EXPECT_EQ(PGNT_SEGS_WIRE_MAX, 4096);
+	EXPECT_EQ(pgnt_grants_per_request(11), 11);
+	EXPECT_EQ(pgnt_grants_per_request(256), 257);
+	EXPECT_EQ(pgnt_grants_per_request(32), 33);
+}
+
+static void budget_room_and_allowance(void)
+{
+	EXPECT_EQ(pgnt_budget_room(0, 10), 10);
+	EXPECT_EQ(pgnt_budget_room(9, 10), 1);
+	EXPECT_EQ(pgnt_budget_room(10, 10), 0);
+	/* A limit lowered at run time below what is mapped leaves no room. */
+	EXPECT_EQ(pgnt_budget_room(50, 10), 0);
+	EXPECT_EQ(pgnt_budget_room(0, 0), 0);
+
+	EXPECT_EQ(pgnt_budget_allow(11, 100, 100, 100), 11);
+	EXPECT_EQ(pgnt_budget_allow(11, 3, 100, 100), 3);
+	EXPECT_EQ(pgnt_budget_allow(11, 100, 2, 100), 2);
+	EXPECT_EQ(pgnt_budget_allow(11, 100, 100, 1), 1);
+	EXPECT_EQ(pgnt_budget_allow(11, 5, 4, 0), 0);
+	EXPECT_EQ(pgnt_budget_allow(0, 5, 4, 3), 0);
+}
+
+/* Whatever the order of charges, the three levels are never exceeded. */
+static void budget_never_exceeded(void)
+{
+	u32 ring[4] = { 0 }, dom[2] = { 0 }, global = 0;
+	const u32 lim_ring = 40, lim_dom = 60, lim_global = 100;
+	u32 seed = 12345, i;
+
+	for (i = 0; i < 10000; i++) {
+		u32 r, d, want, n;
+
+		seed = seed * 1103515245U + 12345U;
+		r = (seed >> 16) % 4;
+		d = r / 2;
+		want = (seed >> 8) % 12;
+		n = pgnt_budget_allow(want, pgnt_budget_room(ring[r], lim_ring),
+				      pgnt_budget_room(dom[d], lim_dom),
+				      pgnt_budget_room(global, lim_global));
+		EXPECT(n <= want);
+		ring[r] += n;
+		dom[d] += n;
+		global += n;
+		/* occasionally release some, as reclaim does */
+		if ((seed & 0xff) == 7 && ring[r]) {
+			ring[r]--;
+			dom[d]--;
+			global--;
+		}
+		EXPECT(ring[r] <= lim_ring);
+		EXPECT(dom[d] <= lim_dom);
+		EXPECT(global <= lim_global);
+	}
+	EXPECT_EQ(global, dom[0] + dom[1]);
+}
+
+static void negotiation_ranges(void)
+{
+	EXPECT_EQ(pgnt_negotiate_ring_order(0, 4), 0);
+	EXPECT_EQ(pgnt_negotiate_ring_order(4, 4), 4);
+	EXPECT_EQ(pgnt_negotiate_ring_order(3, 2), -1);
+	EXPECT_EQ(pgnt_negotiate_ring_order(5, 10), -1);
+	EXPECT_EQ(pgnt_negotiate_ring_order(0xffffffffU, 4), -1);
+
+	EXPECT_EQ(pgnt_negotiate_queues(1, 4), 1);
+	EXPECT_EQ(pgnt_negotiate_queues(4, 4), 4);
+	EXPECT_EQ(pgnt_negotiate_queues(0, 4), -1);
+	EXPECT_EQ(pgnt_negotiate_queues(5, 4), -1);
+	EXPECT_EQ(pgnt_negotiate_queues(PGNT_QUEUES_MAX + 1, 1000), -1);
+}
+
+UNIT_SUITE(limits_tests) = {
+	{ "limits/ring_entries_match_the_protocol", ring_entries_match_the_protocol },
+	{ "limits/ring_entries_refuse_bad_arguments", ring_entries_refuse_bad_arguments },
+	{ "limits/rounddown_pow2_values", rounddown_pow2_values },
+	{ "limits/indirect_pages_per_segment_count", indirect_pages_per_segment_count },
+	{ "limits/budget_room_and_allowance", budget_room_and_allowance },
+	{ "limits/budget_never_exceeded", budget_never_exceeded },
+	{ "limits/negotiation_ranges", negotiation_ranges },
+};
+const unsigned int limits_tests_nr = ARRAY_LEN(limits_tests);
