@@ -72,14 +72,17 @@ customise_tree() {
 }
 
 # tree_pkg_version PKG: installed version inside the tree.
+# shellcheck disable=SC2016 # ${Version} is dpkg-query's, not ours
 tree_pkg_version() { in_tree dpkg-query -W -f='${Version}' "$1"; }
 
 # fetch_in_tree PKG=VER...: apt-get download inside the tree (its own apt view
 # of the suite, so versions match what debootstrap installed) into $DEBS.
 fetch_in_tree() {
 	cp /etc/resolv.conf "$TREE/etc/resolv.conf"
-	[ -n "$(ls "$TREE/var/lib/apt/lists/" 2>/dev/null | grep -v -e lock -e partial)" ] ||
+	[ -f "$TREE/var/lib/apt/xenrig-updated" ] || {
 		in_tree apt-get update -qq >>"$OUT/apt.log" 2>&1
+		touch "$TREE/var/lib/apt/xenrig-updated"
+	}
 	mkdir -p "$TREE/tmp/xrdebs"
 	(cd "$TREE/tmp/xrdebs" && in_tree sh -c 'cd /tmp/xrdebs && apt-get download -qq "$@"' sh "$@") \
 		>>"$OUT/apt.log" 2>&1 || { tail -n 20 "$OUT/apt.log"; die "apt-get download $* failed"; }
@@ -113,7 +116,10 @@ fetch_headers() {
 	mkdir -p "$root"
 	dpkg-deb -x "$deb" "$root"
 	for dep in "${extra[@]}"; do dpkg-deb -x "$(ls "$DEBS/${dep%%=*}"_*.deb)" "$root"; done
-	sed -i "s#^include /usr/src/#include $root/usr/src/#" "$root/usr/src/linux-headers-$kver/Makefile"
+	# Relative to this Makefile, so the tree still works after the build dir is renamed.
+	# shellcheck disable=SC2016 # $(...) is make syntax
+	sed -i 's#^include /usr/src/#include $(dir $(lastword $(MAKEFILE_LIST)))../#' \
+		"$root/usr/src/linux-headers-$kver/Makefile"
 	ln -sfn "usr/src/linux-headers-$kver" "$root/build"
 	echo "linux-headers-$kver $version (+ ${extra[*]})" >>"$OUT/manifest.txt"
 }
@@ -195,7 +201,7 @@ main() {
 		mkdir -p "$OUT" "$DEBS"
 		bootstrap_tree
 		customise_tree
-		KVER=$(basename "$(ls -d "$TREE"/lib/modules/*-amd64 | head -n1)")
+		KVER=$(find "$TREE/lib/modules" -mindepth 1 -maxdepth 1 -name '*-amd64' -printf '%f\n' | head -n1)
 		KVERSION=$(tree_pkg_version "linux-image-$KVER")
 		cp "$TREE/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 		cp "$TREE/boot/initrd.img-$KVER" "$OUT/initrd.img"

@@ -3,6 +3,7 @@
 # Sourced, never executed.
 
 XR_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this
 XR_REPO=$(cd "$XR_DIR/../.." && pwd)
 # Everything the rig builds lives under one cache root; losing it only costs time.
 XR_CACHE=${XR_CACHE:-/var/cache/xen-blk-pgnt/rig}
