@@ -16,13 +16,17 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
 CHECK_KERNEL ?= 6.1
 
-.PHONY: all modules clean unit check matrix demo test
+.PHONY: all modules clean kdir unit check matrix demo test
 
 all: modules
 
 modules clean:
 	@test -n "$(KDIR)" || { echo "no kernel headers: apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $@
+
+# The headers directory a build would use (for scripts).
+kdir:
+	@echo $(KDIR)
 
 unit:
 	$(MAKE) -C tests/unit
