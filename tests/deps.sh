@@ -7,7 +7,7 @@
 # (tests/matrix/deps.sh, tests/xen/deps.sh).  Quick when all is there.
 set -euo pipefail
 
-pkgs=(make gcc libc6-dev python3 rsync kmod linux-headers-amd64)
+pkgs=(make gcc libc6-dev python3 rsync kmod dkms linux-headers-amd64)
 missing=()
 for p in "${pkgs[@]}"; do
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] ||

@@ -34,6 +34,11 @@ stage_modinfo() {
 		"$b/blkback-pgnt/xen-blkback-pgnt.ko"
 }
 
+# DKMS builds and installs both modules for a Debian kernel, then removes them.
+stage_dkms() {
+	tests/dkms-check.sh
+}
+
 stage_unit() {
 	make -s -C tests/unit clean && make -C tests/unit
 }
@@ -63,7 +68,7 @@ stage_rig_selftest() {
 	echo "rig selftest: the broken scenario was detected (exit 1)"
 }
 
-all_stages=(deps modinfo unit mutants matrix rig rig_selftest)
+all_stages=(deps modinfo dkms unit mutants matrix rig rig_selftest)
 stages=("${@:-${all_stages[@]}}")
 
 for s in "${stages[@]}"; do
