@@ -1,0 +1,122 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the settings below are used by the scripts that source this
+# Shared settings and helpers for tests/matrix/*.sh (sourced, not run).
+#
+# Cache layout (everything fetch.sh writes; nothing of it is in git):
+#   $MATRIX_CACHE/apt/<view>/     private apt views of other suites
+#   $MATRIX_CACHE/k/<kernel>/     unpacked headers (+ compiler) per kernel
+#   $MATRIX_CACHE/chroot/sid/     debootstrap'd sid chroot (newest kernel)
+#   $MATRIX_CACHE/checkpatch/     checkpatch.pl & co from sid's linux-source
+#   $MATRIX_CACHE/env/<kernel>.env  what check.sh needs to build per kernel
+# Every unpacked item has a .key file naming the package versions it came
+# from; fetch.sh redoes an item whose key no longer matches the archive.
+
+MATRIX_CACHE=${MATRIX_CACHE:-/var/cache/xen-blk-pgnt/matrix}
+MATRIX_WORK=${MATRIX_WORK:-/var/tmp/xen-blk-pgnt/matrix}
+MATRIX_KERNELS=(5.10 6.1 6.12 newest)
+MIRROR=${MATRIX_MIRROR:-http://deb.debian.org/debian}
+SECURITY_MIRROR=${MATRIX_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+SID_CHROOT=$MATRIX_CACHE/chroot/sid
+
+# The .ko files the project's top-level Kbuild must produce.
+EXPECTED_KOS=(blkfront-pgnt/xen-blkfront-pgnt.ko blkback-pgnt/xen-blkback-pgnt.ko)
+# The directories of ours that are copied, built and checked.
+SOURCE_DIRS=(common blkfront-pgnt blkback-pgnt)
+
+log() { printf '[matrix] %s\n' "$*" >&2; }
+die() { printf '[matrix] ERROR: %s\n' "$*" >&2; exit 2; }
+
+# Is $1 one of the matrix kernel names?
+is_kernel() {
+	local k
+	for k in "${MATRIX_KERNELS[@]}"; do
+		[[ $k == "$1" ]] && return 0
+	done
+	return 1
+}
+
+# Load $MATRIX_CACHE/env/<kernel>.env (written by fetch.sh) into K_* vars:
+#   K_NAME K_RELEASE K_PKGVER K_KDIR K_CHROOT K_PATH K_CC K_SPARSE_DESC
+load_kernel_env() {
+	local f=$MATRIX_CACHE/env/$1.env
+	[[ -r $f ]] || die "no $f: run tests/matrix/fetch.sh first"
+	K_NAME='' K_RELEASE='' K_PKGVER='' K_KDIR='' K_CHROOT='' K_PATH='' K_CC=''
+	# shellcheck disable=SC1090
+	. "$f"
+}
+
+# Describe an ad-hoc headers dir (--kdir) in the same K_* variables.
+load_kdir_env() {
+	local kdir
+	kdir=$(cd "$1" && pwd) || die "no such directory: $1"
+	[[ -e $kdir/Makefile ]] || die "$kdir has no Makefile: not a kernel tree"
+	K_NAME=kdir K_KDIR=$kdir K_CHROOT='' K_PATH='' K_PKGVER='-'
+	K_RELEASE=$(basename "$kdir")
+	K_CC=$(kernelvariables_cc "$kdir")
+}
+
+# The compiler a Debian headers tree asks for (.kernelvariables), else gcc.
+kernelvariables_cc() {
+	local cc=''
+	if [[ -r $1/.kernelvariables ]]; then
+		cc=$(sed -n 's/^CC *= *//p' "$1/.kernelvariables" | head -n1)
+		cc=${cc##*)}
+		cc=${cc#\$(CROSS_COMPILE)}
+	fi
+	echo "${cc:-gcc}"
+}
+
+# Run a command in the current kernel's environment: in the chroot (with a
+# private /proc that disappears with the command) or on the host with the
+# kernel's compiler first in PATH.  Paths are as seen by that environment.
+k_run() {
+	if [[ -n $K_CHROOT ]]; then
+		unshare --mount --propagation private --fork -- \
+			bash -c 'mount -t proc proc "$1/proc" && exec chroot "$@"' \
+			_ "$K_CHROOT" env -i HOME=/root LC_ALL=C.UTF-8 \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			"$@"
+	else
+		env LC_ALL=C PATH="${K_PATH:+$K_PATH:}$PATH" "$@"
+	fi
+}
+
+# A scratch directory for one build, as a host path; see scratch_inside.
+# Chroot kernels get it inside the chroot so that make can reach it.
+scratch_base() {
+	if [[ -n $K_CHROOT ]]; then
+		echo "$K_CHROOT/build"
+	else
+		echo "$MATRIX_WORK/build"
+	fi
+}
+
+# Map a host path below the chroot to the path the chroot sees.
+scratch_inside() {
+	if [[ -n $K_CHROOT ]]; then
+		echo "${1#"$K_CHROOT"}"
+	else
+		echo "$1"
+	fi
+}
+
+# One line naming the compiler the current kernel builds with.
+k_compiler() {
+	local v
+	v=$(k_run "$K_CC" --version 2>/dev/null | head -n1) || v=''
+	echo "${v:-$K_CC (not found)}"
+}
+
+# make against the current kernel, M=<dir as the environment sees it>.
+k_make() {
+	local dir=$1
+	shift
+	k_run make -C "$K_KDIR" M="$(scratch_inside "$dir")" -j"$(nproc)" "$@"
+}
+
+# Count lines of a log matching an extended regex (0 when none).
+count_re() {
+	local n
+	n=$(grep -cE -- "$1" "$2" 2>/dev/null) || true
+	echo "${n:-0}"
+}
