@@ -4,6 +4,7 @@
 #
 #   make [KVER=<release> | KDIR=<headers dir>]   build both modules
 #   make unit        userspace tests of common/
+#   make bench       userspace microbenchmarks of common/
 #   make check       W=1, sparse, checkpatch for one kernel (CHECK_KERNEL)
 #   make matrix      the same on every kernel of the matrix, one table
 #   make demo        the end-to-end demo on Xen under QEMU (README)
@@ -16,7 +17,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
 CHECK_KERNEL ?= 6.1
 
-.PHONY: all modules clean kdir unit check matrix demo test
+.PHONY: all modules clean kdir unit bench check matrix demo test
 
 all: modules
 
@@ -30,6 +31,9 @@ kdir:
 
 unit:
 	$(MAKE) -C tests/unit
+
+bench:
+	$(MAKE) -C tests/bench
 
 check:
 	tests/matrix/fetch.sh $(CHECK_KERNEL)
