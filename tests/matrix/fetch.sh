@@ -23,7 +23,7 @@ OFFLINE=0
 for a in "$@"; do
 	case $a in
 	--offline) OFFLINE=1 ;;
-	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) usage; exit 0 ;;
 	*) die "unknown argument: $a" ;;
 	esac
 done

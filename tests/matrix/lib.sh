@@ -120,3 +120,57 @@ count_re() {
 	n=$(grep -cE -- "$1" "$2" 2>/dev/null) || true
 	echo "${n:-0}"
 }
+
+# Arguments common to check.sh and selftest.sh:
+#   [--results DIR] [--kdir DIR] [--no-selftest] [KERNEL...]
+# Sets KERNELS (names, or "kdir"), RESULTS (may stay empty), KDIR and
+# NO_SELFTEST.
+parse_common_args() {
+	KERNELS=() RESULTS='' KDIR='' NO_SELFTEST=0
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		--results) RESULTS=${2:?--results needs a directory} && shift ;;
+		--kdir) KDIR=${2:?--kdir needs a directory} && shift ;;
+		--no-selftest) NO_SELFTEST=1 ;;
+		-h | --help) usage && exit 0 ;;
+		sid) KERNELS+=(newest) ;;
+		-*) die "unknown option: $1" ;;
+		*)
+			is_kernel "$1" || die "unknown kernel '$1' (one of: ${MATRIX_KERNELS[*]})"
+			KERNELS+=("$1")
+			;;
+		esac
+		shift
+	done
+	if [[ -n $KDIR ]]; then
+		[[ ${#KERNELS[@]} -eq 0 ]] || die "--kdir and kernel names exclude each other"
+		KERNELS=(kdir)
+		load_kdir_env "$KDIR" # fail early on a bad directory
+	elif [[ ${#KERNELS[@]} -eq 0 ]]; then
+		KERNELS=("${MATRIX_KERNELS[@]}")
+	fi
+}
+
+# The usage text: the script's leading comment block.
+usage() {
+	sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'
+}
+
+# Load the K_* environment of one entry of KERNELS.
+select_kernel() {
+	if [[ $1 == kdir ]]; then
+		load_kdir_env "$KDIR"
+	else
+		load_kernel_env "$1"
+	fi
+}
+
+# A fresh results directory $MATRIX_WORK/results/<what>-<UTC time>-XXXX,
+# with a <what>-latest symlink to it.
+new_results_dir() {
+	local base=$MATRIX_WORK/results d
+	mkdir -p "$base"
+	d=$(mktemp -d "$base/$1-$(date -u +%Y%m%dT%H%M%SZ)-XXXX")
+	ln -sfn "$(basename "$d")" "$base/$1-latest"
+	echo "$d"
+}
