@@ -174,3 +174,11 @@ new_results_dir() {
 	ln -sfn "$(basename "$d")" "$base/$1-latest"
 	echo "$d"
 }
+
+# Hold a shared lock on the cache for the rest of the script, so that a
+# concurrent fetch.sh (exclusive) does not swap trees under a build.
+lock_cache_shared() {
+	mkdir -p "$MATRIX_CACHE"
+	exec 9>>"$MATRIX_CACHE/.lock"
+	flock -s 9
+}

@@ -118,6 +118,7 @@ selftest_checkpatch() {
 }
 
 [[ -r $CHECKPATCH_DIR/checkpatch.pl ]] || die "no checkpatch: run tests/matrix/fetch.sh first"
+lock_cache_shared
 for k in "${KERNELS[@]}"; do
 	select_kernel "$k"
 	selftest_kernel "$k"
