@@ -47,7 +47,7 @@ fail() {
 	FAIL=$((FAIL + 1))
 	FAILURES+=("$*")
 }
-FAILURES=()
+FAILURES=() NOTES=()
 
 # ---- snapshot of the sources ---------------------------------------------
 
@@ -129,7 +129,11 @@ check_kernel() {
 	if [[ $rc == 0 ]]; then
 		sparse_c2 "$dir" "$out/sparse.log" || true
 		for f in $(c_sources "$dir" "${SOURCE_DIRS[@]}"); do
-			[[ -f $dir/${f%.c}.o ]] && compiled+=("$f")
+			if [[ -f $dir/${f%.c}.o ]]; then
+				compiled+=("$f")
+			else
+				NOTES+=("$k: $f is not compiled on its own (checked only where #included)")
+			fi
 		done
 		proof=$(sparse_proof "$out/sparse.log" "$dir" "${compiled[@]}")
 		[[ ${#compiled[@]} -gt 0 ]] || proof="no compiled .c file found"
@@ -148,6 +152,13 @@ check_kernel() {
 	fi
 	sp_st=$(selftest_of "$k" sparse)
 	[[ $sp_st != FAIL ]] || fail "$k sparse: checker sparse did not run on kernel $k (self-test)"
+
+	# The findings with scratch paths made relative to the module root.
+	for f in build sparse; do
+		[[ -f $out/$f.log ]] || continue
+		grep -E "$WARN_RE|$ERR_RE" "$out/$f.log" |
+			sed "s#$(scratch_inside "$dir")/##" >"$out/$f-findings.txt" || true
+	done
 
 	cc=$(k_compiler | sed -E 's/^([^ ]+) \(Debian ([^)]*)\).*/\1 \2/')
 	spdesc=$(k_run sparse --version 2>/dev/null | sed -E 's/.*Debian: ([^)]*)\).*/\1/') || spdesc='?'
@@ -208,11 +219,10 @@ column -t -s $'\t' -o ' | ' "$RESULTS/table.tsv" | tee "$RESULTS/table.txt"
 			grep -E ': error: |\*\*\*' "$RESULTS/$k/build.log" | head -n 5 | sed 's/^/  /'
 		fi
 		for f in build sparse; do
-			[[ -f $RESULTS/$k/$f.log ]] || continue
-			if grep -qE "$WARN_RE|$ERR_RE" "$RESULTS/$k/$f.log"; then
+			if [[ -s $RESULTS/$k/$f-findings.txt ]]; then
 				echo
 				echo "$k $f findings (first 20):"
-				grep -E "$WARN_RE|$ERR_RE" "$RESULTS/$k/$f.log" | head -n 20 | sed 's/^/  /'
+				head -n 20 "$RESULTS/$k/$f-findings.txt" | sed 's/^/  /'
 			fi
 		done
 	done
@@ -220,6 +230,11 @@ column -t -s $'\t' -o ' | ' "$RESULTS/table.tsv" | tee "$RESULTS/table.txt"
 		echo
 		echo "checkpatch findings (first 40 of $(grep -c . "$RESULTS/checkpatch-findings.txt")):"
 		head -n 40 "$RESULTS/checkpatch-findings.txt" | sed 's/^/  /'
+	fi
+	if [[ ${#NOTES[@]} -gt 0 ]]; then
+		echo
+		echo "Notes:"
+		printf '  %s\n' "${NOTES[@]}"
 	fi
 	echo
 	echo "logs: $RESULTS"

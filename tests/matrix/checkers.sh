@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # settings used by the scripts that source this
 # The three checkers, shared by check.sh and selftest.sh so that the
 # self-test exercises exactly the code that judges the real sources.
 # Sourced after lib.sh; a kernel environment must be loaded (K_*).

@@ -142,8 +142,10 @@ unpack_into() {
 	shift 2
 	debs=$MATRIX_CACHE/apt/$view/debs
 	rm -f "$debs"/*.deb
-	(cd "$debs" && v_apt "$view" apt-get download -q "$@" 2>&1 |
-		grep -v 'unsandboxed' >&2 || true)
+	# As root into a directory _apt cannot write, apt warns "Download is
+	# performed unsandboxed"; harmless.  Failures are caught below.
+	(cd "$debs" && { v_apt "$view" apt-get download -q "$@" 2>&1 || true; } |
+		grep -v 'unsandboxed' >&2) || true
 	local p n
 	for p in "$@"; do
 		n=${p%%=*}
@@ -198,7 +200,8 @@ fetch_unpacked() {
 	mapfile -t pkgs < <(closure "$view" '^linux-(headers|kbuild)-' "$hpkg")
 
 	key=$(printf '%s\n' "${pkgs[@]}")
-	if [[ ! -f $dir/.key ]] || [[ $(cat "$dir/.key") != "$key" ]]; then
+	if [[ ! -f $dir/.key ]] || [[ $(cat "$dir/.key") != "$key" ]] ||
+		[[ ! -f $dir/root/usr/src/linux-headers-$abi/Makefile ]]; then
 		log "$name: unpacking ${pkgs[*]}"
 		rm -rf "$dir"
 		unpack_into "$view" "$dir/root" "${pkgs[@]}"
@@ -249,6 +252,7 @@ write_env() {
 # ---- the sid chroot (newest kernel) --------------------------------------
 
 chroot_sh() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	unshare --mount --propagation private --fork -- \
 		bash -c 'mount -t proc proc "$1/proc" && exec chroot "$1" /bin/sh -ec "$2"' \
 		_ "$SID_CHROOT" "export LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive; $1"
@@ -277,7 +281,8 @@ fetch_newest() {
 		touch "$SID_CHROOT/.debootstrapped"
 		rm -f "$SID_CHROOT/.key"
 	fi
-	if [[ ! -f $SID_CHROOT/.key ]] || [[ $(cat "$SID_CHROOT/.key") != "$key" ]]; then
+	if [[ ! -f $SID_CHROOT/.key ]] || [[ $(cat "$SID_CHROOT/.key") != "$key" ]] ||
+		[[ ! -f $SID_CHROOT/usr/src/linux-headers-$abi/Makefile ]]; then
 		log "newest: installing $hpkg=$hver and sparse=$sver in the sid chroot"
 		cp /etc/resolv.conf "$SID_CHROOT/etc/resolv.conf" 2>/dev/null || true
 		chroot_sh "apt-get update -q

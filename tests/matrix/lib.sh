@@ -51,7 +51,8 @@ load_kdir_env() {
 	kdir=$(cd "$1" && pwd) || die "no such directory: $1"
 	[[ -e $kdir/Makefile ]] || die "$kdir has no Makefile: not a kernel tree"
 	K_NAME=kdir K_KDIR=$kdir K_CHROOT='' K_PATH='' K_PKGVER='-'
-	K_RELEASE=$(basename "$kdir")
+	K_RELEASE=$(cat "$kdir/include/config/kernel.release" 2>/dev/null) ||
+		K_RELEASE=$(basename "$kdir")
 	K_CC=$(kernelvariables_cc "$kdir")
 }
 
@@ -71,6 +72,7 @@ kernelvariables_cc() {
 # kernel's compiler first in PATH.  Paths are as seen by that environment.
 k_run() {
 	if [[ -n $K_CHROOT ]]; then
+		# shellcheck disable=SC2016 # expanded by the inner bash
 		unshare --mount --propagation private --fork -- \
 			bash -c 'mount -t proc proc "$1/proc" && exec chroot "$@"' \
 			_ "$K_CHROOT" env -i HOME=/root LC_ALL=C.UTF-8 \
