@@ -95,8 +95,8 @@ check_kernel() {
 	local proof compiled=() spdesc cc sp_st w1_st
 	select_kernel "$k"
 	log "$k: $K_RELEASE"
-	mkdir -p "$out" "$(scratch_base)"
-	dir=$(mktemp -d "$(scratch_base)/check.XXXXXX")
+	mkdir -p "$out"
+	dir=$(new_scratch_dir check)
 	SCRATCH+=("$dir")
 	rsync -a "$SNAP/" "$dir/"
 
@@ -159,6 +159,8 @@ check_kernel() {
 		grep -E "$WARN_RE|$ERR_RE" "$out/$f.log" |
 			sed "s#$(scratch_inside "$dir")/##" >"$out/$f-findings.txt" || true
 	done
+	grep -E "$ERR_RE|\*\*\*" "$out/build.log" |
+		sed "s#$(scratch_inside "$dir")/##" >"$out/make-errors.txt" || true
 
 	cc=$(k_compiler | sed -E 's/^([^ ]+) \(Debian ([^)]*)\).*/\1 \2/')
 	spdesc=$(k_run sparse --version 2>/dev/null | sed -E 's/.*Debian: ([^)]*)\).*/\1/') || spdesc='?'
@@ -213,10 +215,10 @@ column -t -s $'\t' -o ' | ' "$RESULTS/table.tsv" | tee "$RESULTS/table.txt"
 		printf '  %s\n' "${FAILURES[@]}"
 	fi
 	for k in "${KERNELS[@]}"; do
-		if [[ -f $RESULTS/$k/build.log ]] && grep -q '\*\*\*' "$RESULTS/$k/build.log"; then
+		if [[ -s $RESULTS/$k/make-errors.txt ]] && grep -q '\*\*\*' "$RESULTS/$k/make-errors.txt"; then
 			echo
 			echo "$k make errors (first 5):"
-			grep -E ': error: |\*\*\*' "$RESULTS/$k/build.log" | head -n 5 | sed 's/^/  /'
+			head -n 5 "$RESULTS/$k/make-errors.txt" | sed 's/^/  /'
 		fi
 		for f in build sparse; do
 			if [[ -s $RESULTS/$k/$f-findings.txt ]]; then

@@ -172,6 +172,8 @@ select_kernel() {
 new_results_dir() {
 	local base=$MATRIX_WORK/results d
 	mkdir -p "$base"
+	# Keep a week of results.
+	find "$base" -mindepth 1 -maxdepth 1 -type d -mtime +7 -exec rm -rf {} + 2>/dev/null || true
 	d=$(mktemp -d "$base/$1-$(date -u +%Y%m%dT%H%M%SZ)-XXXX")
 	ln -sfn "$(basename "$d")" "$base/$1-latest"
 	echo "$d"
@@ -183,4 +185,14 @@ lock_cache_shared() {
 	mkdir -p "$MATRIX_CACHE"
 	exec 9>>"$MATRIX_CACHE/.lock"
 	flock -s 9
+}
+
+# A scratch directory for one build below scratch_base; scratch dirs left by
+# killed runs are removed after a day.
+new_scratch_dir() {
+	local base
+	base=$(scratch_base)
+	mkdir -p "$base"
+	find "$base" -mindepth 1 -maxdepth 1 -type d -mtime +1 -exec rm -rf {} + 2>/dev/null || true
+	mktemp -d "$base/$1.XXXXXX"
 }

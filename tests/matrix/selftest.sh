@@ -4,7 +4,9 @@
 # as not running (a check that silently does nothing must not pass).
 #   W=1         -Wunused-const-variable (only W=1 enables it, on 5.10..7.x)
 #   sparse      __le32 field assigned a u32 (different base types)
-#   checkpatch  a line indented with spaces (ERROR:CODE_INDENT)
+#   checkpatch  a line indented with spaces (ERROR:CODE_INDENT), plus a
+#               WARNING and a --strict-only CHECK, so all three counts and
+#               --strict itself are proven
 #
 # Usage: selftest.sh [--results DIR] [--kdir DIR | KERNEL...]
 #   KERNEL: 5.10 6.1 6.12 newest (default: all); --kdir: one headers dir,
@@ -43,12 +45,15 @@ plant() {
 		'' \
 		'/* sparse only: a CPU-order value stored in a little-endian field */' \
 		'static __le32 pgnt_selftest_wire;' \
+		'static int *pgnt_selftest_ptr;' \
 		'' \
 		'static int __init pgnt_selftest_init(void)' \
 		'{' \
 		'\tu32 cpu = 1;' \
 		'' \
 		'\tpgnt_selftest_wire = cpu;' \
+		'\tif (pgnt_selftest_ptr == NULL) /* checkpatch --strict: CHECK:COMPARISON_TO_NULL */' \
+		'\t\tprintk("pgnt\\n"); /* checkpatch: WARNING:PRINTK_WITHOUT_KERN_LEVEL */' \
 		'        return 0; /* checkpatch only: ERROR:CODE_INDENT */' \
 		'}' \
 		'module_init(pgnt_selftest_init);' \
@@ -71,8 +76,8 @@ verdict() {
 
 selftest_kernel() {
 	local k=$1 out=$RESULTS/$1 dir why proof
-	mkdir -p "$out" "$(scratch_base)"
-	dir=$(mktemp -d "$(scratch_base)/selftest.XXXXXX")
+	mkdir -p "$out"
+	dir=$(new_scratch_dir selftest)
 	plant "$dir"
 
 	why=''
@@ -104,14 +109,20 @@ selftest_kernel() {
 }
 
 selftest_checkpatch() {
-	local dir counts why=''
+	local dir counts why='' e w c t
 	dir=$(mktemp -d)
 	plant "$dir"
 	counts=$(cd "$dir" && checkpatch_run "$RESULTS/checkpatch.log" pgnt_selftest.c)
 	if [[ $counts == '?' ]]; then
 		why="no summary line, see $RESULTS/checkpatch.log"
-	elif [[ ${counts%% *} -lt 1 ]] || ! grep -q '^ERROR:CODE_INDENT:' "$RESULTS/checkpatch.log"; then
-		why="planted ERROR:CODE_INDENT not reported, see $RESULTS/checkpatch.log"
+	else
+		read -r e w c <<<"$counts"
+		for t in ERROR:CODE_INDENT WARNING:PRINTK_WITHOUT_KERN_LEVEL CHECK:COMPARISON_TO_NULL; do
+			grep -q "^$t:" "$RESULTS/checkpatch.log" || why+="planted $t not reported; "
+		done
+		[[ $e -ge 1 && $w -ge 1 && $c -ge 1 ]] ||
+			why+="summed counts $e/$w/$c miss a category; "
+		[[ -z $why ]] || why+="see $RESULTS/checkpatch.log"
 	fi
 	rm -rf "$dir"
 	verdict checkpatch checkpatch "$why"
