@@ -12,115 +12,121 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/host.sh"
 
-if [ "${1:-}" = --list ]; then
-	for f in "$XR_DIR"/scenarios/*.sh; do
-		printf '%-20s %s\n' "$(basename "$f" .sh)" "$(sed -n '2s/^# //p' "$f")"
-	done
-	exit 0
-fi
-SCENARIOS=("${@:-stock-basic}")
-for s in "${SCENARIOS[@]}"; do
-	[ -f "$XR_DIR/scenarios/$s.sh" ] || { log "unknown scenario '$s' (see --list)"; exit 3; }
-done
-
-FIO_RUNTIME=${FIO_RUNTIME:-10}
-DOM0_VCPUS=${DOM0_VCPUS:-2}
-DOM0_MEM=${DOM0_MEM:-2048}
-QEMU_MEM=${QEMU_MEM:-4G}
-QEMU_SMP=${QEMU_SMP:-2}
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400}
-GUEST_KERNEL=${GUEST_KERNEL:-6.1}
-OUT=${OUT:-/var/tmp/xen-blk-pgnt-rig/$(date -u +%Y%m%d-%H%M%S)-$(IFS=+; echo "${SCENARIOS[*]}")}
-
-for t in qemu-system-x86_64 mkfs.ext4 debugfs debootstrap cpio rsync make; do
-	command -v "$t" >/dev/null || { log "missing $t: run tests/xen/deps.sh"; exit 3; }
-done
-mkdir -p "$OUT"
-ln -sfn "$OUT" "$(dirname "$OUT")/latest" 2>/dev/null || true
-log "rig: scenarios ${SCENARIOS[*]} -> $OUT"
-
-# ---- images and modules ----------------------------------------------------
-"$XR_DIR/build-images.sh" || { log "rig: image build failed"; exit 3; }
-# shellcheck source=/dev/null
-. "$XR_CACHE/current.env"
-# shellcheck source=/dev/null
-. "$IMG/image.env"
-[ -d "$IMG/guest/$GUEST_KERNEL" ] || { log "rig: no guest kernel '$GUEST_KERNEL' in $IMG/guest"; exit 3; }
-
-P=$OUT/payload.d
-rm -rf "$P"
-mkdir -p "$P/config" "$P/ko" "$P/guest" "$P/results"
-rsync -a --exclude .gitignore "$XR_DIR/" "$P/xen/"
-# Our modules for dom0's kernel and every guest kernel. A failed build is not
-# fatal here: the scenarios that need a .ko then fail on their own, loudly.
-for k in "$KVER" $(cat "$IMG"/guest/*/kver); do
-	[ -d "$P/ko/$k" ] && continue
-	if ! "$XR_DIR/build-modules.sh" "$k" "$IMG/headers/$k/build" "$P/ko/$k" >"$OUT/modules-$k.log" 2>&1; then
-		log "rig: WARNING module build for $k FAILED (see $OUT/modules-$k.log); pgnt steps will fail"
-	else
-		log "rig: modules for $k: $(cd "$P/ko/$k" && echo *.ko)"
+# All in a function: bash then parses the whole script before running it, so
+# editing rig.sh while a run is in progress cannot break that run.
+main() {
+	if [ "${1:-}" = --list ]; then
+		for f in "$XR_DIR"/scenarios/*.sh; do
+			printf '%-20s %s\n' "$(basename "$f" .sh)" "$(sed -n '2s/^# //p' "$f")"
+		done
+		exit 0
 	fi
-done
-for g in "$IMG"/guest/*; do
-	mkdir -p "$P/guest/${g##*/}"
-	cp -l "$g"/* "$P/guest/${g##*/}/" 2>/dev/null || cp "$g"/* "$P/guest/${g##*/}/"
-done
-{
-	printf 'SCENARIOS=%q\n' "${SCENARIOS[*]}"
-	for v in FIO_RUNTIME GUEST_KERNEL GUEST_MEM GUEST_VCPUS PERSISTENT_MODES SCENARIO_TIMEOUT GX_TIMEOUT \
-		GUEST_BOOT_TIMEOUT; do
-		[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
+	SCENARIOS=("${@:-stock-basic}")
+	for s in "${SCENARIOS[@]}"; do
+		[ -f "$XR_DIR/scenarios/$s.sh" ] || { log "unknown scenario '$s' (see --list)"; exit 3; }
 	done
-} >"$P/config/rig.env"
-echo $((QEMU_TIMEOUT - 90)) >"$P/config/dom0-timeout"
-cp "$IMG/manifest.txt" "$OUT/image-manifest.txt"
-rm -f "$OUT/payload.img"
-mkfs.ext4 -q -F -L XRPAYLOAD -d "$P" "$OUT/payload.img" 1G
-rm -rf "$P"
 
-# ---- boot ------------------------------------------------------------------
-XEN_CMDLINE="console=com1 com1=115200,8n1 dom0_mem=${DOM0_MEM}M,max:${DOM0_MEM}M dom0_max_vcpus=$DOM0_VCPUS loglvl=all guest_loglvl=all smap=0 smep=0 ${XEN_EXTRA:-}"
-# No commas in here: QEMU's -initrd is a comma-separated multiboot module list.
-DOM0_CMDLINE="root=/dev/vda rw console=hvc0 earlyprintk=xen panic=10 ${DOM0_EXTRA:-}"
-QEMU=(qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max,xsave=off
-	-smp "$QEMU_SMP" -m "$QEMU_MEM"
-	-kernel "$IMG/xen" -append "$XEN_CMDLINE"
-	-initrd "$IMG/vmlinuz $DOM0_CMDLINE,$IMG/initrd.img"
-	-drive "file=$IMG/rootfs.img,if=virtio,format=raw,snapshot=on"
-	-drive "file=$OUT/payload.img,if=virtio,format=raw,cache=unsafe"
-	-net none -display none -monitor none -no-reboot -serial "file:$OUT/serial.log")
-printf '%q ' "${QEMU[@]}" >"$OUT/qemu-cmdline.txt"
-log "rig: booting Xen under QEMU/TCG (timeout ${QEMU_TIMEOUT}s, dom0 $DOM0_VCPUS vCPUs/$DOM0_MEM MiB)"
-: >"$OUT/serial.log"
-tb=$(date +%s)
-timeout -k 30 "$QEMU_TIMEOUT" "${QEMU[@]}" >"$OUT/qemu.log" 2>&1 &
-qpid=$!
-# Progress: marker lines from the serial console (Xen, dom0 kernel, our scripts).
-tail -n +1 -F --pid="$qpid" "$OUT/serial.log" 2>/dev/null | tr -d '\r' |
-	grep --line-buffered -a -E 'XRIG: |\(XEN\) Xen version|\(XEN\) \*\*\* LOADING DOMAIN 0|Panic|Kernel panic|Linux version' |
-	while IFS= read -r l; do log "  ${l#*XRIG: }"; done || true
-qrc=0
-wait "$qpid" || qrc=$?
-log "rig: QEMU exited rc=$qrc after $(($(date +%s) - tb))s"
+	FIO_RUNTIME=${FIO_RUNTIME:-10}
+	DOM0_VCPUS=${DOM0_VCPUS:-2}
+	DOM0_MEM=${DOM0_MEM:-2048}
+	QEMU_MEM=${QEMU_MEM:-4G}
+	QEMU_SMP=${QEMU_SMP:-2}
+	QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400}
+	GUEST_KERNEL=${GUEST_KERNEL:-6.1}
+	OUT=${OUT:-/var/tmp/xen-blk-pgnt-rig/$(date -u +%Y%m%d-%H%M%S)-$(IFS=+; echo "${SCENARIOS[*]}")}
 
-# ---- results ---------------------------------------------------------------
-rm -rf "$OUT/results"
-debugfs -R "rdump /results $OUT" "$OUT/payload.img" >/dev/null 2>&1 || true
-rc=0
-if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
-	log "rig: FAIL: QEMU hit the ${QEMU_TIMEOUT}s timeout"
-	rc=2
-fi
-if [ ! -s "$OUT/results/status" ]; then
-	log "rig: FAIL: no results from dom0 (did it boot? see $OUT/serial.log)"
-	rc=2
-fi
-for s in "${SCENARIOS[@]}"; do
-	st=$(cat "$OUT/results/$s/status" 2>/dev/null || echo "NOT RUN")
-	[ "$st" = PASS ] || { [ $rc -ne 0 ] || rc=1; }
-	log "rig: scenario $s: $st"
-done
-[ "$(cat "$OUT/results/status" 2>/dev/null)" = PASS ] || [ $rc -ne 0 ] || rc=1
-"$XR_DIR/report.sh" "$OUT" || true
-log "rig: $([ $rc -eq 0 ] && echo PASS || echo FAIL) (exit $rc), results in $OUT"
-exit $rc
+	for t in qemu-system-x86_64 mkfs.ext4 debugfs debootstrap cpio rsync make; do
+		command -v "$t" >/dev/null || { log "missing $t: run tests/xen/deps.sh"; exit 3; }
+	done
+	mkdir -p "$OUT"
+	ln -sfn "$OUT" "$(dirname "$OUT")/latest" 2>/dev/null || true
+	log "rig: scenarios ${SCENARIOS[*]} -> $OUT"
+
+	# ---- images and modules ----------------------------------------------------
+	"$XR_DIR/build-images.sh" || { log "rig: image build failed"; exit 3; }
+	# shellcheck source=/dev/null
+	. "$XR_CACHE/current.env"
+	# shellcheck source=/dev/null
+	. "$IMG/image.env"
+	[ -d "$IMG/guest/$GUEST_KERNEL" ] || { log "rig: no guest kernel '$GUEST_KERNEL' in $IMG/guest"; exit 3; }
+
+	P=$OUT/payload.d
+	rm -rf "$P"
+	mkdir -p "$P/config" "$P/ko" "$P/guest" "$P/results"
+	rsync -a --exclude .gitignore "$XR_DIR/" "$P/xen/"
+	# Our modules for dom0's kernel and every guest kernel. A failed build is not
+	# fatal here: the scenarios that need a .ko then fail on their own, loudly.
+	for k in "$KVER" $(cat "$IMG"/guest/*/kver); do
+		[ -d "$P/ko/$k" ] && continue
+		if ! "$XR_DIR/build-modules.sh" "$k" "$IMG/headers/$k/build" "$P/ko/$k" >"$OUT/modules-$k.log" 2>&1; then
+			log "rig: WARNING module build for $k FAILED (see $OUT/modules-$k.log); pgnt steps will fail"
+		else
+			log "rig: modules for $k: $(cd "$P/ko/$k" && echo *.ko)"
+		fi
+	done
+	for g in "$IMG"/guest/*; do
+		mkdir -p "$P/guest/${g##*/}"
+		cp -l "$g"/* "$P/guest/${g##*/}/" 2>/dev/null || cp "$g"/* "$P/guest/${g##*/}/"
+	done
+	{
+		printf 'SCENARIOS=%q\n' "${SCENARIOS[*]}"
+		for v in FIO_RUNTIME GUEST_KERNEL GUEST_MEM GUEST_VCPUS PERSISTENT_MODES SCENARIO_TIMEOUT GX_TIMEOUT \
+			GUEST_BOOT_TIMEOUT; do
+			[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
+		done
+	} >"$P/config/rig.env"
+	echo $((QEMU_TIMEOUT - 90)) >"$P/config/dom0-timeout"
+	cp "$IMG/manifest.txt" "$OUT/image-manifest.txt"
+	rm -f "$OUT/payload.img"
+	mkfs.ext4 -q -F -L XRPAYLOAD -d "$P" "$OUT/payload.img" 1G >/dev/null
+	rm -rf "$P"
+
+	# ---- boot ------------------------------------------------------------------
+	XEN_CMDLINE="console=com1 com1=115200,8n1 dom0_mem=${DOM0_MEM}M,max:${DOM0_MEM}M dom0_max_vcpus=$DOM0_VCPUS loglvl=all guest_loglvl=all smap=0 smep=0 ${XEN_EXTRA:-}"
+	# No commas in here: QEMU's -initrd is a comma-separated multiboot module list.
+	DOM0_CMDLINE="root=/dev/vda rw console=hvc0 earlyprintk=xen panic=10 ${DOM0_EXTRA:-}"
+	# shellcheck disable=SC2054 # the commas belong to QEMU options
+	QEMU=(qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max,xsave=off
+		-smp "$QEMU_SMP" -m "$QEMU_MEM"
+		-kernel "$IMG/xen" -append "$XEN_CMDLINE"
+		-initrd "$IMG/vmlinuz $DOM0_CMDLINE,$IMG/initrd.img"
+		-drive "file=$IMG/rootfs.img,if=virtio,format=raw,snapshot=on"
+		-drive "file=$OUT/payload.img,if=virtio,format=raw,cache=unsafe"
+		-net none -display none -monitor none -no-reboot -serial "file:$OUT/serial.log")
+	printf '%q ' "${QEMU[@]}" >"$OUT/qemu-cmdline.txt"
+	log "rig: booting Xen under QEMU/TCG (timeout ${QEMU_TIMEOUT}s, dom0 $DOM0_VCPUS vCPUs/$DOM0_MEM MiB)"
+	: >"$OUT/serial.log"
+	tb=$(date +%s)
+	timeout -k 30 "$QEMU_TIMEOUT" "${QEMU[@]}" >"$OUT/qemu.log" 2>&1 &
+	qpid=$!
+	# Progress: marker lines from the serial console (Xen, dom0 kernel, our scripts).
+	tail -n +1 -F --pid="$qpid" "$OUT/serial.log" 2>/dev/null |
+		grep --line-buffered -a -E 'XRIG: |\(XEN\) Xen version|Panic|Kernel panic|Linux version' |
+		while IFS= read -r l; do l=${l%$'\r'}; log "  ${l#*XRIG: }"; done || true
+	qrc=0
+	wait "$qpid" || qrc=$?
+	log "rig: QEMU exited rc=$qrc after $(($(date +%s) - tb))s"
+
+	# ---- results ---------------------------------------------------------------
+	rm -rf "$OUT/results"
+	debugfs -R "rdump /results $OUT" "$OUT/payload.img" >/dev/null 2>&1 || true
+	rc=0
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		log "rig: FAIL: QEMU hit the ${QEMU_TIMEOUT}s timeout"
+		rc=2
+	fi
+	if [ ! -s "$OUT/results/status" ]; then
+		log "rig: FAIL: no results from dom0 (did it boot? see $OUT/serial.log)"
+		rc=2
+	fi
+	for s in "${SCENARIOS[@]}"; do
+		st=$(cat "$OUT/results/$s/status" 2>/dev/null || echo "NOT RUN")
+		[ "$st" = PASS ] || { [ $rc -ne 0 ] || rc=1; }
+		log "rig: scenario $s: $st"
+	done
+	[ "$(cat "$OUT/results/status" 2>/dev/null)" = PASS ] || [ $rc -ne 0 ] || rc=1
+	"$XR_DIR/report.sh" "$OUT" || true
+	log "rig: $([ $rc -eq 0 ] && echo PASS || echo FAIL) (exit $rc), results in $OUT"
+	exit $rc
+}
+main "$@"

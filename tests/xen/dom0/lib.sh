@@ -149,7 +149,6 @@ disk_brd() {
 		modprobe brd rd_nr=8 rd_size=262144 || sc_abort "modprobe brd"
 	fi
 	[ "$BRD_NEXT" -lt 8 ] || sc_abort "out of brd disks"
-	blkdiscard -f "/dev/ram$BRD_NEXT" 2>/dev/null || true
 	DISK=/dev/ram$BRD_NEXT
 	BRD_NEXT=$((BRD_NEXT + 1))
 }

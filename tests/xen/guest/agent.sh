@@ -27,8 +27,14 @@ fe_load() {
 	esac
 }
 
-# fe_unload: remove whichever frontend is loaded.
+# fe_unload: remove whichever frontend is loaded. xenbus holds a module
+# reference per bound device, so the vbd devices are unbound first; the next
+# frontend's driver registration binds (and reconnects) them again.
 fe_unload() {
+	for d in /sys/bus/xen/drivers/vbd/vbd-*; do
+		[ -e "$d" ] || continue
+		echo "${d##*/}" >/sys/bus/xen/drivers/vbd/unbind || return 1
+	done
 	for m in xen_blkfront xen_blkfront_pgnt; do
 		if grep -q "^$m " /proc/modules; then rmmod "$m" || return 1; fi
 	done

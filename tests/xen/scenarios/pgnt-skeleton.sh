@@ -13,23 +13,26 @@ be_unload
 check "dom0: xen_blkback_pgnt gone after rmmod" bash -c '! grep -q "^xen_blkback_pgnt " /proc/modules'
 
 # guest: stock backend serves a disk; the guest swaps frontends at run time.
-BACKEND=stock
+BACKEND=stock FRONTEND=stock
 be_load stock 1
 disk_brd
 g=skel
 guest_start "$g" "$DISK:xvdb"
 gk=$(cat "$PAYLOAD/guest/$GUEST_KERNEL/kver")
 gx_ok "$g" "modinfo -F vermagic /xr/ko/xen-blkfront-pgnt.ko | grep '^$gk '"
+FRONTEND=pgnt
 gx_ok "$g" "fe_load pgnt"
 gx_ok "$g" "grep '^xen_blkfront_pgnt ' /proc/modules"
 gx_ok "$g" "fe_unload && ! grep -q '^xen_blkfront_pgnt ' /proc/modules"
 # Module swap within one boot: stock frontend, unload, load again; the disk
 # must disappear and come back each time.
+FRONTEND=stock
 gx_ok "$g" "fe_load stock 1 && wait_disk xvdb"
 xs_features "$g" xvdb
 expect_cmp "stock frontend connected" "$FE_STATE" == 4
 gx_ok "$g" "fe_unload && wait_no_disk xvdb"
 gx_ok "$g" "fe_load pgnt && grep '^xen_blkfront_pgnt ' /proc/modules && fe_unload"
+FRONTEND=stock
 gx_ok "$g" "fe_load stock 1 && wait_disk xvdb"
 xs_features "$g" xvdb
 expect_cmp "stock frontend reconnected after the swap" "$FE_STATE" == 4
