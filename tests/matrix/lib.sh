@@ -43,6 +43,7 @@ load_kernel_env() {
 	K_NAME='' K_RELEASE='' K_PKGVER='' K_KDIR='' K_CHROOT='' K_PATH='' K_CC=''
 	# shellcheck disable=SC1090
 	. "$f"
+	[[ -z $K_CHROOT || $EUID == 0 ]] || die "kernel $1 builds in a chroot: run as root"
 }
 
 # Describe an ad-hoc headers dir (--kdir) in the same K_* variables.
