@@ -23,7 +23,8 @@
 # DIR (default $MATRIX_WORK/results/check-<time>, symlink check-latest).
 # Exit: 0 all clean, 1 a finding or a checker that did not run, 2 setup
 # error (e.g. fetch.sh not run).
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "[matrix] check.sh: internal error at line $LINENO" >&2; exit 2' ERR
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=${MATRIX_SRC:-$(cd "$HERE/../.." && pwd)}
 # shellcheck source=lib.sh
@@ -251,4 +252,6 @@ column -t -s $'\t' -o ' | ' "$RESULTS/table.tsv" | tee "$RESULTS/table.txt"
 	echo "logs: $RESULTS"
 	echo "matrix: $PASS passed, $FAIL failed"
 } | tee "$RESULTS/summary.txt"
-[[ $FAIL == 0 ]]
+if [[ $FAIL -ne 0 ]]; then
+	exit 1
+fi

@@ -13,6 +13,7 @@ PKGS=(
 	libisl23 libmpc3 libmpfr6 libgmp10 libzstd1 # what the unpacked gcc-10 links
 	sparse                                     # sparse 0.6.4 for <= 6.12
 	perl                                       # checkpatch.pl
+	bsdextrautils                              # column, for the table
 )
 
 missing=()

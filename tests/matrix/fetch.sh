@@ -14,7 +14,7 @@
 # Usage: fetch.sh [--offline]
 #   --offline  do not refresh the private package lists (use cached ones)
 # Exit: 0 ok, 2 on any failure.
-set -euo pipefail
+set -Eeuo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"

@@ -16,7 +16,8 @@
 # $RESULTS/status.tsv has the same as "kernel<TAB>checker<TAB>ok|FAIL";
 # the closing line is "selftest: N passed, N failed".
 # Exit: 0 all detected, 1 some checker failed, 2 setup error.
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "[matrix] selftest.sh: internal error at line $LINENO" >&2; exit 2' ERR
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
@@ -138,4 +139,6 @@ for k in "${KERNELS[@]}"; do
 done
 selftest_checkpatch
 echo "selftest: $PASSED passed, $FAILED failed"
-[[ $FAILED == 0 ]]
+if [[ $FAILED -ne 0 ]]; then
+	exit 1
+fi
