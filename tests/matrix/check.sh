@@ -88,12 +88,12 @@ selftest_of() {
 	echo "${s:-FAIL}"
 }
 
-# selftest_verdict STATUS MESSAGE: count a self-test result.
+# selftest_verdict STATUS MESSAGE KERNEL CHECKER: count a self-test result.
 selftest_verdict() {
 	case $1 in
 	ok) pass ;;
 	skipped) ;;
-	*) fail "$2" ;;
+	*) fail "$2: $(awk -F'\t' -v k="$3" -v c="$4" '$1 == k && $2 == c { print $4 }' "$SELFTEST_STATUS")" ;;
 	esac
 }
 
@@ -126,13 +126,15 @@ check_kernel() {
 	else
 		fail "$k build: make rc=$rc, missing: ${kos[*]:-none} (see $out/build.log)"
 	fi
-	if [[ $w1w == 0 && $w1e == 0 ]]; then
+	if [[ $w1w != 0 || $w1e != 0 ]]; then
+		fail "$k W=1: $w1w warnings, $w1e errors (see $out/build.log)"
+	elif [[ $rc == 0 ]]; then
 		pass
 	else
-		fail "$k W=1: $w1w warnings, $w1e errors (see $out/build.log)"
+		w1e="$w1e (incomplete)" # the build failure is counted above
 	fi
 	w1_st=$(selftest_of "$k" W=1)
-	selftest_verdict "$w1_st" "$k W=1: checker W=1 did not run on kernel $k (self-test)"
+	selftest_verdict "$w1_st" "$k W=1: checker W=1 did not run on kernel $k (self-test)" "$k" W=1
 
 	# sparse needs the objects: on a failed build it would recompile.
 	spw='-' spe='-'
@@ -151,7 +153,7 @@ check_kernel() {
 		spe=$(count_re "$ERR_RE" "$out/sparse.log")
 		if [[ -n $proof ]]; then
 			fail "$k sparse: did not run: $(tr '\n' ';' <<<"$proof")"
-			spw="$spw (NOT RUN)"
+			spw='NOT RUN' spe='-'
 		elif [[ $spw == 0 && $spe == 0 ]]; then
 			pass
 		else
@@ -161,7 +163,7 @@ check_kernel() {
 		fail "$k sparse: not run, the build failed"
 	fi
 	sp_st=$(selftest_of "$k" sparse)
-	selftest_verdict "$sp_st" "$k sparse: checker sparse did not run on kernel $k (self-test)"
+	selftest_verdict "$sp_st" "$k sparse: checker sparse did not run on kernel $k (self-test)" "$k" sparse
 
 	# The findings with scratch paths made relative to the module root.
 	for f in build sparse; do
@@ -206,7 +208,7 @@ else
 		fail "checkpatch: $cpe errors, $cpw warnings, $cpc checks (see $RESULTS/checkpatch-findings.txt)"
 	fi
 fi
-selftest_verdict "$CP_ST" "checkpatch: checker checkpatch did not run (self-test)"
+selftest_verdict "$CP_ST" "checkpatch: checker checkpatch did not run (self-test)" checkpatch checkpatch
 
 # ---- the table -------------------------------------------------------------
 
