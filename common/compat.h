@@ -28,17 +28,20 @@
 #include <linux/bio.h>
 #include <linux/blk-mq.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/slab.h>
 #include <xen/xenbus.h>
 #include <xen/grant_table.h>
 
 /* ---- xenbus ---- */
 
 /*
- * v6.3 "xen: make remove callback of xen driver void returned": a driver's
- * remove() is declared with PGNT_XENBUS_REMOVE_RET and ends with
- * "return PGNT_XENBUS_REMOVE_OK;" (expands to nothing on void kernels).
+ * v6.1 "xen: make remove callback of xen driver void returned" (checked:
+ * 5.10 headers int, 6.1 headers void): a driver's remove() is declared
+ * with PGNT_XENBUS_REMOVE_RET and ends with "return PGNT_XENBUS_REMOVE_OK;"
+ * (expands to nothing on void kernels).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
 #define PGNT_XENBUS_REMOVE_RET	void
 #define PGNT_XENBUS_REMOVE_OK
 #else
@@ -219,6 +222,235 @@ static inline int pgnt_blk_rq_map_sg(struct request *rq, struct scatterlist *sg)
 	return blk_rq_map_sg(rq, sg);
 #else
 	return blk_rq_map_sg(rq->q, rq, sg);
+#endif
+}
+
+/*
+ * The queue limits the frontend sets, in one kernel-independent record,
+ * applied by pgnt_alloc_disk() and pgnt_update_limits() below.
+ */
+struct pgnt_qlim {
+	unsigned int logical_block_size;
+	unsigned int physical_block_size;
+	unsigned int max_hw_sectors;
+	unsigned int max_segments;
+	unsigned int max_segment_size;
+	unsigned long seg_boundary_mask;
+	unsigned int max_discard_sectors;	/* 0: no discard */
+	unsigned int discard_granularity;
+	unsigned int discard_alignment;
+	unsigned int max_secure_erase_sectors;	/* 0: no secure erase */
+	bool write_cache;
+	bool fua;
+};
+
+/*
+ * v6.9 "block: pass a queue_limits argument to blk_mq_alloc_disk" and
+ * "block: add an API to atomically update queue limits" replaced the
+ * blk_queue_*() setters (gone in v6.11); v6.11 "block: move the
+ * write_cache/fua flags to queue_limits features" replaced
+ * blk_queue_write_cache(); v5.19 "block: add a separate operation type for
+ * secure erase" and "block: remove QUEUE_FLAG_DISCARD" turned the discard
+ * and secure-erase queue flags into limits.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+static inline void pgnt_qlim_to_limits(const struct pgnt_qlim *p,
+				       struct queue_limits *lim)
+{
+	lim->logical_block_size = p->logical_block_size;
+	lim->physical_block_size = p->physical_block_size;
+	lim->max_hw_sectors = p->max_hw_sectors;
+	lim->max_segments = p->max_segments;
+	lim->max_segment_size = p->max_segment_size;
+	lim->seg_boundary_mask = p->seg_boundary_mask;
+	lim->max_hw_discard_sectors = p->max_discard_sectors;
+	lim->discard_granularity = p->discard_granularity;
+	lim->discard_alignment = p->discard_alignment;
+	lim->max_secure_erase_sectors = p->max_secure_erase_sectors;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	lim->features &= ~(BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA);
+	if (p->write_cache)
+		lim->features |= BLK_FEAT_WRITE_CACHE;
+	if (p->write_cache && p->fua)
+		lim->features |= BLK_FEAT_FUA;
+#endif
+}
+#else
+static inline void pgnt_qlim_apply_old(const struct pgnt_qlim *p,
+				       struct request_queue *q)
+{
+	blk_queue_logical_block_size(q, p->logical_block_size);
+	blk_queue_physical_block_size(q, p->physical_block_size);
+	blk_queue_max_hw_sectors(q, p->max_hw_sectors);
+	blk_queue_max_segments(q, p->max_segments);
+	blk_queue_max_segment_size(q, p->max_segment_size);
+	blk_queue_segment_boundary(q, p->seg_boundary_mask);
+	blk_queue_max_discard_sectors(q, p->max_discard_sectors);
+	q->limits.discard_granularity = p->discard_granularity;
+	q->limits.discard_alignment = p->discard_alignment;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+	blk_queue_max_secure_erase_sectors(q, p->max_secure_erase_sectors);
+#else
+	if (p->max_discard_sectors)
+		blk_queue_flag_set(QUEUE_FLAG_DISCARD, q);
+	else
+		blk_queue_flag_clear(QUEUE_FLAG_DISCARD, q);
+	if (p->max_secure_erase_sectors)
+		blk_queue_flag_set(QUEUE_FLAG_SECERASE, q);
+	else
+		blk_queue_flag_clear(QUEUE_FLAG_SECERASE, q);
+#endif
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+}
+#endif
+
+static inline void pgnt_qlim_write_cache(const struct pgnt_qlim *p,
+					 struct request_queue *q)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+	blk_queue_write_cache(q, p->write_cache, p->write_cache && p->fua);
+#endif
+}
+
+/*
+ * A gendisk with its blk-mq queue: v5.14 "blk-mq: add the blk_mq_alloc_disk
+ * APIs" (before it: blk_mq_init_queue() + alloc_disk()), v6.9 added the
+ * limits argument.  Returns an ERR_PTR on failure.
+ */
+static inline struct gendisk *pgnt_alloc_disk(struct blk_mq_tag_set *set,
+					      const struct pgnt_qlim *p,
+					      void *data, unsigned int minors)
+{
+	struct gendisk *gd;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	struct queue_limits lim = { };
+
+	pgnt_qlim_to_limits(p, &lim);
+	gd = blk_mq_alloc_disk(set, &lim, data);
+	if (IS_ERR(gd))
+		return gd;
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 14, 0)
+	gd = blk_mq_alloc_disk(set, data);
+	if (IS_ERR(gd))
+		return gd;
+	pgnt_qlim_apply_old(p, gd->queue);
+#else
+	struct request_queue *q = blk_mq_init_queue(set);
+
+	if (IS_ERR(q))
+		return ERR_CAST(q);
+	gd = alloc_disk(minors);
+	if (!gd) {
+		blk_cleanup_queue(q);
+		return ERR_PTR(-ENOMEM);
+	}
+	q->queuedata = data;
+	gd->queue = q;
+	pgnt_qlim_apply_old(p, q);
+#endif
+	gd->minors = minors;
+	pgnt_qlim_write_cache(p, gd->queue);
+	return gd;
+}
+
+/*
+ * New limits for a live disk (reconnect to a different backend).  The
+ * caller has quiesced the queue; it cannot freeze it, since the requests
+ * it holds for replay keep the queue in use.
+ */
+static inline int pgnt_update_limits(struct gendisk *gd,
+				     const struct pgnt_qlim *p)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	struct queue_limits lim = queue_limits_start_update(gd->queue);
+
+	pgnt_qlim_to_limits(p, &lim);
+	pgnt_qlim_write_cache(p, gd->queue);
+	return queue_limits_commit_update(gd->queue, &lim);
+#else
+	pgnt_qlim_apply_old(p, gd->queue);
+	pgnt_qlim_write_cache(p, gd->queue);
+	return 0;
+#endif
+}
+
+/* v5.15 "block: add error handling for device_add_disk / add_disk". */
+static inline int pgnt_device_add_disk(struct device *parent,
+				       struct gendisk *gd,
+				       const struct attribute_group **groups)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0)
+	return device_add_disk(parent, gd, groups);
+#else
+	device_add_disk(parent, gd, groups);
+	return 0;
+#endif
+}
+
+/*
+ * Drop a disk from pgnt_alloc_disk() (after del_gendisk() if it was
+ * added): v5.14 "block: add blk_cleanup_disk", v6.0 "block: remove
+ * blk_cleanup_disk" (put_disk() does it all).
+ */
+static inline void pgnt_free_disk(struct gendisk *gd)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 0, 0)
+	put_disk(gd);
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 14, 0)
+	blk_cleanup_disk(gd);
+#else
+	struct request_queue *q = gd->queue;
+
+	blk_cleanup_queue(q);
+	put_disk(gd);
+#endif
+}
+
+/* ---- grant tables, allocation and highmem (frontend) ---- */
+
+/*
+ * Typed allocation of one zeroed object: the kzalloc_obj() family of the
+ * newest kernels (checkpatch asks for it), kzalloc(sizeof()) before.
+ * Probed by the macro's presence rather than a version.
+ */
+#ifdef kzalloc_obj
+#define pgnt_kzalloc_obj(obj, gfp)	kzalloc_obj(obj, gfp)
+#else
+#define pgnt_kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
+#endif
+
+/*
+ * v5.18 "xen/grant-table: remove readonly parameter from functions" and
+ * "xen/grant-table: make gnttab_end_foreign_access() more robust": the
+ * page to free once the other end lets go is a struct page, not an
+ * address.  Frees @page (may be NULL) when the grant is finally released.
+ */
+static inline void pgnt_gnttab_end_deferred(grant_ref_t ref, struct page *page)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+	gnttab_end_foreign_access(ref, page);
+#else
+	gnttab_end_foreign_access(ref, 0,
+				  page ? (unsigned long)page_address(page) : 0);
+#endif
+}
+
+/* v5.11 "mm/highmem: Provide kmap_local*": kmap_atomic() before it. */
+static inline void *pgnt_kmap(struct page *page)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+	return kmap_local_page(page);
+#else
+	return kmap_atomic(page);
+#endif
+}
+
+static inline void pgnt_kunmap(void *addr)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+	kunmap_local(addr);
+#else
+	kunmap_atomic(addr);
 #endif
 }
 

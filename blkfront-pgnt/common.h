@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xen-blkfront-pgnt: private types shared by the frontend's files.
+ *
+ * Lifetimes and locking in one place:
+ *  - struct pgnt_info is one virtual disk (one xenbus device).  Its mutex
+ *    serialises the control plane: xenbus state changes, resume, remove and
+ *    the sysfs readers that walk the rings.
+ *  - The rings, and everything negotiated with the backend, change only
+ *    while the disk's queue is quiesced and the rings' interrupts are
+ *    unbound, so the I/O path reads them without the mutex.
+ *  - struct pgnt_ring is one shared ring (one blk-mq hardware queue).  Its
+ *    spinlock covers the ring indexes, the request ids, the shadow entries,
+ *    the ring's page pool and its counters; no lock is shared between rings
+ *    on the I/O path.
+ */
+#ifndef PGNT_FRONT_COMMON_H
+#define PGNT_FRONT_COMMON_H
+
+#include <linux/blk-mq.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <xen/grant_table.h>
+#include <xen/xenbus.h>
+#include <xen/interface/io/blkif.h>
+
+#include "pgnt.h"
+#include "pgnt_check.h"
+
+#define PGNT_DEV_NAME		"xvd"
+#define PGNT_VBD_MAJOR		202
+
+/* A grant reference we do not hold. */
+#define PGNT_GREF_NONE		((grant_ref_t)~0U)
+
+/* Module parameters (main.c), under their stock names. */
+extern unsigned int pgnt_max_indirect_segments;
+extern unsigned int pgnt_max_queues;
+extern unsigned int pgnt_max_ring_page_order;
+extern bool pgnt_feature_persistent;
+extern bool pgnt_trusted;
+
+/*
+ * One frontend-owned page that carries data (or an indirect segment array)
+ * for the backend.  Data is always bounced through these pages, so the
+ * backend never sees memory that belongs to anyone else, and a page the
+ * backend refuses to let go of can be abandoned to the grant-table code
+ * without affecting the request's own buffers.
+ */
+struct pgnt_gnt {
+	struct list_head node;		/* on pool.free while idle */
+	struct page *page;
+	grant_ref_t gref;		/* PGNT_GREF_NONE when not granted */
+	bool persistent;		/* granted for the pool's lifetime */
+};
+
+/* The per-ring page pool (pool.c); all fields under the ring's lock. */
+struct pgnt_pool {
+	struct list_head free;		/* idle pages, most recently used first */
+	unsigned int nr_free;
+	unsigned int nr_pages;		/* pages owned, idle or in use */
+	unsigned int cap;		/* most pages the ring may own */
+	unsigned int nr_persistent;	/* pages granted for good */
+};
+
+/* Counters of one ring, under the ring's lock; summed for sysfs. */
+struct pgnt_ring_stats {
+	u64 requests;
+	u64 rd_sectors;
+	u64 wr_sectors;
+	u64 bounced_segs;	/* segments copied to or from pool pages */
+	u64 gnt_reuse;		/* segments served by an existing grant */
+	u64 gnt_new;		/* grants issued (per request or persistent) */
+	u64 gnt_abandoned;	/* grants still mapped by the backend at end */
+	u64 bad_responses;
+	u64 errors;		/* responses with an error status */
+};
+
+/* What a request in flight holds; one per ring slot, indexed by its id. */
+struct pgnt_shadow {
+	struct request *rq;		/* NULL while the id is free */
+	struct pgnt_gnt **gnts;		/* data pages, then indirect pages */
+	struct scatterlist *sg;		/* the request's data, mapped */
+	unsigned int nr_data;
+	unsigned int nr_ind;
+	u8 op;				/* operation on the ring */
+	u8 data_op;			/* wrapped operation when indirect */
+	bool classic;			/* grants end at completion */
+};
+
+struct pgnt_info;
+
+struct pgnt_ring {
+	/*
+	 * Protects front, ids, shadow, pool and st: taken by queue_rq and by
+	 * the ring's interrupt handler, with interrupts disabled.
+	 */
+	spinlock_t lock;
+	struct pgnt_info *info;
+	unsigned int index;
+
+	struct blkif_front_ring front;
+	void *sring;
+	unsigned int nr_ring_pages;
+	grant_ref_t ring_ref[PGNT_RING_PAGES_MAX];
+	evtchn_port_t evtchn;
+	int irq;			/* 0 when unbound */
+	bool broken;			/* backend misbehaved on this ring */
+
+	struct pgnt_ids ids;
+	u32 *id_links;
+	struct pgnt_shadow *shadow;	/* ring_entries of them */
+	struct pgnt_gnt **gnt_store;
+	struct scatterlist *sg_store;
+
+	struct pgnt_pool pool;
+	struct pgnt_ring_stats st;
+	char irq_name[32];
+};
+
+enum pgnt_conn {
+	PGNT_DISCONNECTED,	/* no rings; I/O fails */
+	PGNT_CONNECTED,		/* rings up, I/O flows */
+	PGNT_SUSPENDED,		/* rings torn down, requests held for replay */
+	PGNT_BROKEN,		/* the backend misbehaved; I/O fails */
+};
+
+/* Everything negotiated with one backend; fixed between reconnects. */
+struct pgnt_features {
+	unsigned int nr_rings;
+	unsigned int ring_order;
+	unsigned int ring_entries;
+	unsigned int max_segs;		/* data segments per request */
+	unsigned int max_ind_pages;	/* indirect pages per request */
+	u8 flush_op;			/* 0 when no flush */
+	bool fua;
+	bool discard;
+	bool secure_discard;
+	bool persistent;
+	bool offered_persistent;	/* what we wrote at negotiation */
+	bool untrusted;
+	unsigned int discard_granularity;
+	unsigned int discard_alignment;
+};
+
+struct pgnt_info {
+	struct xenbus_device *xbdev;
+	/* Serialises the control plane (see the comment at the top). */
+	struct mutex mutex;
+	enum pgnt_conn state;		/* written under mutex, read anywhere */
+
+	u32 vdevice;
+	u32 handle;
+	u32 first_minor;
+	u32 nr_minors;		/* parts_per_disk, or 1 for a partition */
+	u32 parts_per_disk;
+
+	struct gendisk *gd;
+	struct blk_mq_tag_set tag_set;
+	bool have_tag_set;
+	bool minors_reserved;
+
+	struct pgnt_features f;
+	struct pgnt_ring *rings;	/* f.nr_rings of them */
+
+	/* Disk geometry from the backend. */
+	u64 sectors;
+	unsigned int vdisk_info;
+	unsigned int sector_size;
+	unsigned int physical_sector_size;
+
+	/* Requests taken off the rings at suspend, replayed at connect. */
+	struct list_head saved;
+	/*
+	 * Requests too large for the renegotiated limits: their bios are
+	 * resubmitted by resplit_work so the block layer splits them anew.
+	 * resplit_lock protects the list (taken from queue_rq).
+	 */
+	spinlock_t resplit_lock;
+	struct list_head resplit;
+	struct work_struct resplit_work;
+	/* Turns off flush/FUA after the backend refused one (ring.c). */
+	struct work_struct flush_off_work;
+
+	u64 reconnects;			/* under mutex */
+	/* Counters of rings already torn down, under mutex. */
+	struct pgnt_ring_stats retired;
+};
+
+/* Private part of each blk-mq request. */
+struct pgnt_rq_pdu {
+	blk_status_t status;
+};
+
+/* xenbus.c */
+int pgnt_xenbus_init(void);
+void pgnt_xenbus_fini(void);
+
+/* ring.c */
+extern const struct blk_mq_ops pgnt_mq_ops;
+int pgnt_ring_setup(struct pgnt_info *info, struct pgnt_ring *ring);
+int pgnt_ring_alloc_slots(struct pgnt_ring *ring);
+void pgnt_ring_teardown(struct pgnt_ring *ring, struct list_head *keep);
+void pgnt_resplit_work(struct work_struct *work);
+void pgnt_flush_off_work(struct work_struct *work);
+
+/* pool.c */
+void pgnt_pool_init(struct pgnt_pool *pool, unsigned int cap);
+struct pgnt_gnt *pgnt_pool_get(struct pgnt_ring *ring, bool *reused);
+void pgnt_pool_put(struct pgnt_ring *ring, struct pgnt_gnt *g);
+int pgnt_gnt_grant(struct pgnt_ring *ring, struct pgnt_gnt *g, bool readonly);
+bool pgnt_gnt_end(struct pgnt_ring *ring, struct pgnt_gnt *g);
+void pgnt_pool_drain(struct pgnt_ring *ring);
+
+/* disk.c */
+int pgnt_vdev_to_minor(u32 vdevice, u32 *minor, u32 *parts_per_disk);
+int pgnt_minors_reserve(u32 first, u32 nr);
+void pgnt_minors_release(u32 first, u32 nr);
+int pgnt_disk_create(struct pgnt_info *info);
+void pgnt_disk_update(struct pgnt_info *info);
+void pgnt_disk_destroy(struct pgnt_info *info);
+void pgnt_disk_fill_limits(const struct pgnt_info *info,
+			   struct pgnt_qlim *lim);
+
+/* stats.c */
+void pgnt_stats_retire(struct pgnt_info *info,
+		       const struct pgnt_ring_stats *st);
+extern const struct attribute_group *pgnt_disk_groups[];
+
+#endif /* PGNT_FRONT_COMMON_H */

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xen-blkfront-pgnt: Xen PV block frontend built around per-queue pools of
+ * persistently granted pages.
+ *
+ * This file: module parameters, and claiming the vbd major at load time.
+ * Only one driver may own major 202 and the "vbd" xenbus devices, so the
+ * major is taken first: if the stock xen-blkfront holds it the load fails
+ * before anything is registered with xenbus.
+ */
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <xen/xen.h>
+#include <xen/page.h>
+#include <xen/platform_pci.h>
+
+#include "common.h"
+
+unsigned int pgnt_max_indirect_segments = PGNT_FRONT_INDIRECT_SEGS_DEFAULT;
+module_param_named(max_indirect_segments, pgnt_max_indirect_segments, uint,
+		   0444);
+MODULE_PARM_DESC(max_indirect_segments,
+		 "Maximum segments per indirect request (default 32, 0 disables indirect)");
+
+unsigned int pgnt_max_queues = 4;
+module_param_named(max_queues, pgnt_max_queues, uint, 0444);
+MODULE_PARM_DESC(max_queues,
+		 "Maximum queues (rings) per virtual disk (default 4, capped by CPUs and backend)");
+
+unsigned int pgnt_max_ring_page_order;
+module_param_named(max_ring_page_order, pgnt_max_ring_page_order, uint, 0444);
+MODULE_PARM_DESC(max_ring_page_order,
+		 "Ring size as a page order, 0-4 (default 0: one page)");
+
+bool pgnt_feature_persistent = true;
+module_param_named(feature_persistent, pgnt_feature_persistent, bool, 0644);
+MODULE_PARM_DESC(feature_persistent,
+		 "Offer persistent grants to the backend (default Y; re-read at every connect)");
+
+bool pgnt_trusted = true;
+module_param_named(trusted, pgnt_trusted, bool, 0644);
+MODULE_PARM_DESC(trusted,
+		 "Trust backends: N bounces all data through frontend-owned pages (default Y)");
+
+/* The values common/ repeats from blkif.h must stay equal to it. */
+static_assert(PGNT_SEGS_DIRECT == BLKIF_MAX_SEGMENTS_PER_REQUEST);
+static_assert(PGNT_INDIRECT_PAGES_MAX == BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
+static_assert(sizeof(struct blkif_request_segment) == PGNT_SEGMENT_WIRE_SIZE);
+static_assert(PGNT_OP_READ == BLKIF_OP_READ);
+static_assert(PGNT_OP_WRITE == BLKIF_OP_WRITE);
+static_assert(PGNT_OP_WRITE_BARRIER == BLKIF_OP_WRITE_BARRIER);
+static_assert(PGNT_OP_FLUSH_DISKCACHE == BLKIF_OP_FLUSH_DISKCACHE);
+static_assert(PGNT_OP_INDIRECT == BLKIF_OP_INDIRECT);
+static_assert(PGNT_OP_DISCARD == BLKIF_OP_DISCARD);
+static_assert(PGNT_RSP_OKAY == BLKIF_RSP_OKAY);
+static_assert(PGNT_RSP_ERROR == BLKIF_RSP_ERROR);
+static_assert(PGNT_RSP_EOPNOTSUPP == BLKIF_RSP_EOPNOTSUPP);
+static_assert(PGNT_DISCARD_SECURE == BLKIF_DISCARD_SECURE);
+static_assert(PGNT_VDISK_READONLY == VDISK_READONLY);
+static_assert(PGNT_VDISK_CDROM == VDISK_CDROM);
+static_assert(PGNT_XEN_PAGE_SIZE == XEN_PAGE_SIZE);
+static_assert(PGNT_SECTOR_SHIFT == SECTOR_SHIFT);
+static_assert(PGNT_RING_PAGES_MAX == XENBUS_MAX_RING_GRANTS);
+
+static int __init pgnt_front_init(void)
+{
+	int err;
+
+	if (!xen_domain())
+		return -ENODEV;
+	if (!xen_has_pv_disk_devices())
+		return -ENODEV;
+	/*
+	 * Each segment is bounced through one pool page that is one grant;
+	 * kernels whose pages hold several Xen pages are not supported.
+	 */
+	if (PAGE_SIZE != XEN_PAGE_SIZE) {
+		pr_err("PAGE_SIZE %lu differs from the Xen page size; not supported\n",
+		       PAGE_SIZE);
+		return -ENODEV;
+	}
+	if (pgnt_max_ring_page_order > PGNT_RING_PAGE_ORDER_MAX) {
+		pr_info("max_ring_page_order %u too large, using %u\n",
+			pgnt_max_ring_page_order, PGNT_RING_PAGE_ORDER_MAX);
+		pgnt_max_ring_page_order = PGNT_RING_PAGE_ORDER_MAX;
+	}
+	if (pgnt_max_indirect_segments > PGNT_SEGS_WIRE_MAX) {
+		pr_info("max_indirect_segments %u too large, using %u\n",
+			pgnt_max_indirect_segments, PGNT_SEGS_WIRE_MAX);
+		pgnt_max_indirect_segments = PGNT_SEGS_WIRE_MAX;
+	}
+	if (!pgnt_max_queues || pgnt_max_queues > PGNT_QUEUES_MAX) {
+		pr_info("max_queues %u out of range, using %u\n",
+			pgnt_max_queues, PGNT_QUEUES_MAX);
+		pgnt_max_queues = PGNT_QUEUES_MAX;
+	}
+
+	err = register_blkdev(PGNT_VBD_MAJOR, PGNT_DEV_NAME);
+	if (err) {
+		if (err == -EBUSY)
+			pr_err("major %d is taken: xen_blkfront is loaded; unload it first\n",
+			       PGNT_VBD_MAJOR);
+		else
+			pr_err("cannot register major %d: %d\n",
+			       PGNT_VBD_MAJOR, err);
+		return err;
+	}
+
+	err = pgnt_xenbus_init();
+	if (err) {
+		pr_err("cannot register the vbd xenbus driver: %d\n", err);
+		goto out_unregister_blkdev;
+	}
+	pr_info("version %s loaded\n", PGNT_VERSION);
+	return 0;
+
+out_unregister_blkdev:
+	unregister_blkdev(PGNT_VBD_MAJOR, PGNT_DEV_NAME);
+	return err;
+}
+module_init(pgnt_front_init);
+
+static void __exit pgnt_front_exit(void)
+{
+	pgnt_xenbus_fini();
+	unregister_blkdev(PGNT_VBD_MAJOR, PGNT_DEV_NAME);
+	pr_info("unloaded\n");
+}
+module_exit(pgnt_front_exit);
+
+MODULE_DESCRIPTION("Xen PV block frontend with per-queue persistent grant pools");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(PGNT_VERSION);
+MODULE_ALIAS("xen:vbd");
+MODULE_ALIAS("xenblk");

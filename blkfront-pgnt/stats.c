@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xen-blkfront-pgnt: per-device statistics, read-only, in
+ * /sys/block/xvdX/pgnt/.  Ring counters are summed over the rings under
+ * each ring's lock; the ring array itself is held stable by info->mutex.
+ */
+
+#include <linux/device.h>
+#include <linux/sysfs.h>
+
+#include "common.h"
+
+static struct pgnt_info *pgnt_dev_info(struct device *dev)
+{
+	return dev_to_disk(dev)->private_data;
+}
+
+/* Keep the counters of a ring being torn down (under info->mutex). */
+void pgnt_stats_retire(struct pgnt_info *info,
+		       const struct pgnt_ring_stats *st)
+{
+	struct pgnt_ring_stats *r = &info->retired;
+
+	lockdep_assert_held(&info->mutex);
+	r->requests += st->requests;
+	r->rd_sectors += st->rd_sectors;
+	r->wr_sectors += st->wr_sectors;
+	r->bounced_segs += st->bounced_segs;
+	r->gnt_reuse += st->gnt_reuse;
+	r->gnt_new += st->gnt_new;
+	r->gnt_abandoned += st->gnt_abandoned;
+	r->bad_responses += st->bad_responses;
+	r->errors += st->errors;
+}
+
+/* Sum of one ring_stats field over all rings, past and present. */
+static u64 pgnt_sum(struct pgnt_info *info, size_t offset)
+{
+	unsigned long flags;
+	unsigned int i;
+	u64 sum = *(u64 *)((char *)&info->retired + offset);
+
+	lockdep_assert_held(&info->mutex);
+	for (i = 0; info->rings && i < info->f.nr_rings; i++) {
+		struct pgnt_ring *ring = &info->rings[i];
+
+		spin_lock_irqsave(&ring->lock, flags);
+		sum += *(u64 *)((char *)&ring->st + offset);
+		spin_unlock_irqrestore(&ring->lock, flags);
+	}
+	return sum;
+}
+
+/* Pool occupancy, summed the same way. */
+static unsigned int pgnt_sum_pool(struct pgnt_info *info, bool persistent)
+{
+	unsigned long flags;
+	unsigned int i, sum = 0;
+
+	lockdep_assert_held(&info->mutex);
+	for (i = 0; info->rings && i < info->f.nr_rings; i++) {
+		struct pgnt_ring *ring = &info->rings[i];
+
+		spin_lock_irqsave(&ring->lock, flags);
+		sum += persistent ? ring->pool.nr_persistent :
+				    ring->pool.nr_pages;
+		spin_unlock_irqrestore(&ring->lock, flags);
+	}
+	return sum;
+}
+
+/* A read-only attribute showing one ring_stats field, summed. */
+struct pgnt_stat_attr {
+	struct device_attribute dattr;
+	size_t offset;
+};
+
+static ssize_t pgnt_stat_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct pgnt_stat_attr *sa = container_of(attr, struct pgnt_stat_attr,
+						 dattr);
+	struct pgnt_info *info = pgnt_dev_info(dev);
+	u64 v;
+
+	mutex_lock(&info->mutex);
+	v = pgnt_sum(info, sa->offset);
+	mutex_unlock(&info->mutex);
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+#define PGNT_STAT_ATTR(_field)						\
+static struct pgnt_stat_attr pgnt_stat_##_field = {			\
+	.dattr = {							\
+		.attr = { .name = #_field, .mode = 0444 },		\
+		.show = pgnt_stat_show,					\
+	},								\
+	.offset = offsetof(struct pgnt_ring_stats, _field),		\
+}
+
+PGNT_STAT_ATTR(requests);
+PGNT_STAT_ATTR(rd_sectors);
+PGNT_STAT_ATTR(wr_sectors);
+PGNT_STAT_ATTR(bounced_segs);
+PGNT_STAT_ATTR(gnt_reuse);
+PGNT_STAT_ATTR(gnt_new);
+PGNT_STAT_ATTR(gnt_abandoned);
+PGNT_STAT_ATTR(bad_responses);
+PGNT_STAT_ATTR(errors);
+
+static ssize_t pool_pages_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct pgnt_info *info = pgnt_dev_info(dev);
+	unsigned int v;
+
+	mutex_lock(&info->mutex);
+	v = pgnt_sum_pool(info, false);
+	mutex_unlock(&info->mutex);
+	return sysfs_emit(buf, "%u\n", v);
+}
+static DEVICE_ATTR_RO(pool_pages);
+
+static ssize_t pool_grants_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct pgnt_info *info = pgnt_dev_info(dev);
+	unsigned int v;
+
+	mutex_lock(&info->mutex);
+	v = pgnt_sum_pool(info, true);
+	mutex_unlock(&info->mutex);
+	return sysfs_emit(buf, "%u\n", v);
+}
+static DEVICE_ATTR_RO(pool_grants);
+
+static const char *const pgnt_state_names[] = {
+	[PGNT_DISCONNECTED] = "disconnected",
+	[PGNT_CONNECTED] = "connected",
+	[PGNT_SUSPENDED] = "suspended",
+	[PGNT_BROKEN] = "broken",
+};
+
+/* The negotiated state in one line, for tests and bug reports. */
+static ssize_t negotiated_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct pgnt_info *info = pgnt_dev_info(dev);
+	ssize_t n;
+
+	mutex_lock(&info->mutex);
+	n = sysfs_emit(buf,
+		       "state=%s queues=%u ring_order=%u max_segs=%u persistent=%u untrusted=%u flush_op=%u fua=%u discard=%u secure_discard=%u\n",
+		       pgnt_state_names[READ_ONCE(info->state)],
+		       info->f.nr_rings, info->f.ring_order, info->f.max_segs,
+		       info->f.persistent, info->f.untrusted,
+		       READ_ONCE(info->f.flush_op), READ_ONCE(info->f.fua),
+		       info->f.discard, info->f.secure_discard);
+	mutex_unlock(&info->mutex);
+	return n;
+}
+static DEVICE_ATTR_RO(negotiated);
+
+static ssize_t reconnects_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct pgnt_info *info = pgnt_dev_info(dev);
+	u64 v;
+
+	mutex_lock(&info->mutex);
+	v = info->reconnects;
+	mutex_unlock(&info->mutex);
+	return sysfs_emit(buf, "%llu\n", v);
+}
+static DEVICE_ATTR_RO(reconnects);
+
+static struct attribute *pgnt_stat_attrs[] = {
+	&pgnt_stat_requests.dattr.attr,
+	&pgnt_stat_rd_sectors.dattr.attr,
+	&pgnt_stat_wr_sectors.dattr.attr,
+	&pgnt_stat_bounced_segs.dattr.attr,
+	&pgnt_stat_gnt_reuse.dattr.attr,
+	&pgnt_stat_gnt_new.dattr.attr,
+	&pgnt_stat_gnt_abandoned.dattr.attr,
+	&pgnt_stat_bad_responses.dattr.attr,
+	&pgnt_stat_errors.dattr.attr,
+	&dev_attr_pool_pages.attr,
+	&dev_attr_pool_grants.attr,
+	&dev_attr_negotiated.attr,
+	&dev_attr_reconnects.attr,
+	NULL,
+};
+
+static const struct attribute_group pgnt_stat_group = {
+	.name = "pgnt",
+	.attrs = pgnt_stat_attrs,
+};
+
+const struct attribute_group *pgnt_disk_groups[] = {
+	&pgnt_stat_group,
+	NULL,
+};
