@@ -43,7 +43,9 @@ view_init() {
 	: >"$d/sources.list.new"
 	for s in "$@"; do
 		mirror=$MIRROR
-		[[ $s == *-security ]] && mirror=$SECURITY_MIRROR
+		if [[ $s == *-security ]]; then
+			mirror=$SECURITY_MIRROR
+		fi
 		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $s main" \
 			>>"$d/sources.list.new"
 	done
@@ -98,7 +100,9 @@ view_update() {
 cand() {
 	local v
 	v=$(v_apt "$1" apt-cache policy "$2" 2>/dev/null | awk '/Candidate:/ {print $2}')
-	[[ $v == '(none)' ]] && v=''
+	if [[ $v == '(none)' ]]; then
+		v=''
+	fi
 	echo "$v"
 }
 
@@ -122,7 +126,9 @@ closure() {
 		[[ -n $v ]] || die "$p: no candidate in view $view"
 		echo "$p=$v"
 		for d in $(deps_of "$view" "$p" "$v"); do
-			[[ $d =~ $re ]] && todo+=("$d")
+			if [[ $d =~ $re ]]; then
+				todo+=("$d")
+			fi
 		done
 	done | sort
 }
