@@ -161,7 +161,7 @@ struct pgnt_info {
 	struct gendisk *gd;
 	struct blk_mq_tag_set tag_set;
 	bool have_tag_set;
-	bool minors_reserved;
+	bool quiesced;			/* by us, under mutex */
 
 	struct pgnt_features f;
 	struct pgnt_ring *rings;	/* f.nr_rings of them */

@@ -606,6 +606,8 @@ int pgnt_ring_setup(struct pgnt_info *info, struct pgnt_ring *ring)
 
 	spin_lock_init(&ring->lock);
 	ring->info = info;
+	/* Empty until the slots are sized at connect; teardown may come first. */
+	pgnt_pool_init(&ring->pool, 0);
 	ring->nr_ring_pages = 1U << info->f.ring_order;
 	for (i = 0; i < PGNT_RING_PAGES_MAX; i++)
 		ring->ring_ref[i] = PGNT_GREF_NONE;
@@ -715,11 +717,12 @@ void pgnt_ring_teardown(struct pgnt_ring *ring, struct list_head *keep)
 	unsigned int id;
 	LIST_HEAD(failed);
 
+	/* Unbinding closes the event channel too. */
 	if (ring->irq > 0)
 		unbind_from_irqhandler(ring->irq, ring);
-	ring->irq = 0;
-	if (ring->evtchn)
+	else if (ring->evtchn)
 		xenbus_free_evtchn(ring->info->xbdev, ring->evtchn);
+	ring->irq = 0;
 	ring->evtchn = 0;
 
 	spin_lock_irqsave(&ring->lock, flags);

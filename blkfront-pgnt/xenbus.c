@@ -19,16 +19,26 @@
 
 #include "common.h"
 
+/*
+ * Quiescing nests in the block layer, so stop and start are kept paired
+ * here: a resume that never reaches connect leaves the queue stopped once,
+ * and remove starts it once.
+ */
 static void pgnt_queue_stop(struct pgnt_info *info)
 {
-	if (info->gd)
-		blk_mq_quiesce_queue(info->gd->queue);
+	lockdep_assert_held(&info->mutex);
+	if (!info->gd || info->quiesced)
+		return;
+	blk_mq_quiesce_queue(info->gd->queue);
+	info->quiesced = true;
 }
 
 static void pgnt_queue_start(struct pgnt_info *info)
 {
-	if (!info->gd)
+	lockdep_assert_held(&info->mutex);
+	if (!info->gd || !info->quiesced)
 		return;
+	info->quiesced = false;
 	blk_mq_unquiesce_queue(info->gd->queue);
 	blk_mq_start_stopped_hw_queues(info->gd->queue, true);
 }
