@@ -32,6 +32,7 @@
 #include <linux/slab.h>
 #include <xen/xenbus.h>
 #include <xen/grant_table.h>
+#include <xen/events.h>
 
 /* ---- xenbus ---- */
 
@@ -49,7 +50,40 @@
 #define PGNT_XENBUS_REMOVE_OK	0
 #endif
 
+/*
+ * v5.12 "xen/events: link interdomain events to associated xenbus device":
+ * the binding takes the xenbus device instead of the remote domain id.
+ */
+static inline int pgnt_bind_evtchn_lateeoi(struct xenbus_device *dev,
+					   evtchn_port_t port,
+					   irq_handler_t handler,
+					   const char *name, void *data)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
+	return bind_interdomain_evtchn_to_irqhandler_lateeoi(dev, port, handler,
+							     0, name, data);
+#else
+	return bind_interdomain_evtchn_to_irqhandler_lateeoi(dev->otherend_id,
+							     port, handler, 0,
+							     name, data);
+#endif
+}
+
 /* ---- block devices opened by the backend ---- */
+
+/* v6.0 "block: Introduce the type blk_opf_t" (a sparse-checked type). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 0, 0)
+#define pgnt_opf_t	blk_opf_t
+#else
+#define pgnt_opf_t	unsigned int
+#endif
+
+/* v5.12 "block: rename BIO_MAX_PAGES to BIO_MAX_VECS". */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
+#define PGNT_BIO_MAX_VECS	BIO_MAX_VECS
+#else
+#define PGNT_BIO_MAX_VECS	((unsigned int)BIO_MAX_PAGES)
+#endif
 
 /*
  * v6.5 "block: use the holder as indication for exclusive opens" changed
@@ -172,7 +206,7 @@ static inline bool pgnt_bdev_write_cache(struct block_device *bdev)
 /* v5.18 "block: pass a block_device and opf to bio_alloc". */
 static inline struct bio *pgnt_bio_alloc(struct block_device *bdev,
 					 unsigned short nr_vecs,
-					 unsigned int opf, gfp_t gfp)
+					 pgnt_opf_t opf, gfp_t gfp)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
 	return bio_alloc(bdev, nr_vecs, opf, gfp);

@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Grants of one ring: the persistent-grant cache, the three budgets that
+ * bound it, and what is done beyond them (grant copy through a pool of
+ * dom0 pages, or map+unmap per request when overflow_copy=N).
+ *
+ * Everything here runs in the ring's thread, or at connect/teardown when
+ * that thread does not run, so the per-ring state needs no lock.  Only the
+ * domain and global counters are shared, and they are only ever changed
+ * by atomic reservation, so no interleaving of rings can push a count past
+ * its limit.
+ *
+ * All grant operations go through gnttab_map_refs(), gnttab_unmap_refs()
+ * (via gnttab_unmap_refs_sync()) and gnttab_batch_copy(), one call per
+ * request and kind, so they can be counted from outside the driver.
+ */
+
+#include <linux/gfp.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <xen/page.h>
+
+#include "common.h"
+
+/* The grant-table ops take the kernel address of the page as "host_addr". */
+static phys_addr_t pgnt_page_addr(struct page *page)
+{
+	return (phys_addr_t)(unsigned long)pfn_to_kaddr(page_to_pfn(page));
+}
+
+/* ---- budgets ---- */
+
+/* Reserve up to @want units of one shared budget level; returns how many. */
+static u32 pgnt_budget_take(atomic_t *used, u32 limit, u32 want)
+{
+	int old = atomic_read(used);
+	u32 n;
+
+	do {
+		n = min(want, pgnt_budget_room((u32)old, limit));
+		if (!n)
+			return 0;
+	} while (!atomic_try_cmpxchg(used, &old, old + (int)n));
+	return n;
+}
+
+/*
+ * Reserve room for @want new persistent mappings at ring, domain and global
+ * level at once.  The limits are re-read at every call, so a change of the
+ * module parameters applies to the next request.
+ */
+static u32 pgnt_budget_reserve(struct pgnt_ring *ring, u32 want)
+{
+	atomic_t *dom = &ring->be->dom->mapped;
+	u32 n, d = 0, g = 0;
+
+	n = min(want, pgnt_budget_room(ring->pg_count,
+				       READ_ONCE(pgnt_max_pgrants_ring)));
+	if (n)
+		d = pgnt_budget_take(dom, READ_ONCE(pgnt_max_pgrants_domain), n);
+	if (d)
+		g = pgnt_budget_take(&pgnt_global_mapped,
+				     READ_ONCE(pgnt_max_pgrants_total), d);
+	if (g < d)
+		atomic_sub(d - g, dom);
+	if (g < want)
+		pgnt_stat_add(ring, PGNT_ST_budget_refusals, want - g);
+	ring->pg_count += g;
+	return g;
+}
+
+static void pgnt_budget_release(struct pgnt_ring *ring, u32 n)
+{
+	ring->pg_count -= n;
+	atomic_sub(n, &ring->be->dom->mapped);
+	atomic_sub(n, &pgnt_global_mapped);
+}
+
+static u32 pgnt_excess(u32 used, u32 limit)
+{
+	return used > limit ? used - limit : 0;
+}
+
+/* Mappings to drop now because a limit was lowered below the usage. */
+static u32 pgnt_budget_excess(struct pgnt_ring *ring)
+{
+	u32 r, d, g;
+
+	r = pgnt_excess(ring->pg_count, READ_ONCE(pgnt_max_pgrants_ring));
+	d = pgnt_excess(atomic_read(&ring->be->dom->mapped),
+			READ_ONCE(pgnt_max_pgrants_domain));
+	g = pgnt_excess(atomic_read(&pgnt_global_mapped),
+			READ_ONCE(pgnt_max_pgrants_total));
+	return max3(r, d, g);
+}
+
+/* ---- pages to map grants into ---- */
+
+static void pgnt_pages_put(struct pgnt_ring *ring, struct page **pages,
+			   unsigned int n)
+{
+	while (n && ring->nr_spare < ring->max_spare)
+		ring->spare[ring->nr_spare++] = pages[--n];
+	if (n)
+		gnttab_free_pages(n, pages);
+}
+
+static int pgnt_pages_get(struct pgnt_ring *ring, struct page **pages,
+			  unsigned int n)
+{
+	unsigned int i = 0;
+
+	while (i < n && ring->nr_spare)
+		pages[i++] = ring->spare[--ring->nr_spare];
+	if (i < n && gnttab_alloc_pages(n - i, pages + i)) {
+		pgnt_pages_put(ring, pages, i);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- grant operations ---- */
+
+static void pgnt_copy_op(struct gnttab_copy *op, const struct pgnt_seg *s,
+			 domid_t domid, bool to_guest)
+{
+	u16 off = (u16)s->first_sect << PGNT_SECTOR_SHIFT;
+
+	op->len = (u16)(s->last_sect - s->first_sect + 1) << PGNT_SECTOR_SHIFT;
+	op->status = GNTST_general_error;
+	if (to_guest) {
+		op->source.u.gmfn = xen_page_to_gfn(s->page);
+		op->source.domid = DOMID_SELF;
+		op->source.offset = off;
+		op->dest.u.ref = s->gref;
+		op->dest.domid = domid;
+		op->dest.offset = off;
+		op->flags = GNTCOPY_dest_gref;
+	} else {
+		op->source.u.ref = s->gref;
+		op->source.domid = domid;
+		op->source.offset = off;
+		op->dest.u.gmfn = xen_page_to_gfn(s->page);
+		op->dest.domid = DOMID_SELF;
+		op->dest.offset = off;
+		op->flags = GNTCOPY_source_gref;
+	}
+}
+
+/* One GNTTABOP_copy batch; -EIO if any segment failed. */
+static int pgnt_copy_batch(struct pgnt_ring *ring, unsigned int n)
+{
+	unsigned int i;
+	int err = 0;
+
+	gnttab_batch_copy(ring->copy_ops, n);
+	pgnt_stat_add(ring, PGNT_ST_copies, n);
+	for (i = 0; i < n; i++) {
+		if (ring->copy_ops[i].status == GNTST_okay)
+			continue;
+		dev_warn_ratelimited(&ring->be->dev->dev,
+				     "ring %u: grant copy failed: %d\n",
+				     ring->idx, ring->copy_ops[i].status);
+		err = -EIO;
+	}
+	return err;
+}
+
+/*
+ * Unmap ring->unmap_ops[0..n) in one batch and recycle their pages.  A page
+ * whose unmap failed may still show guest memory: it is leaked, never
+ * reused.
+ */
+static void pgnt_unmap_batch(struct pgnt_ring *ring, unsigned int n)
+{
+	struct gntab_unmap_queue_data data = {
+		.unmap_ops = ring->unmap_ops,
+		.kunmap_ops = NULL,
+		.pages = ring->unmap_pages,
+		.count = n,
+	};
+	unsigned int i;
+	int ret;
+
+	ret = gnttab_unmap_refs_sync(&data);
+	pgnt_stat_add(ring, PGNT_ST_pgrant_unmaps, n);
+	for (i = 0; i < n; i++) {
+		if (!ret && ring->unmap_ops[i].status == GNTST_okay) {
+			pgnt_pages_put(ring, &ring->unmap_pages[i], 1);
+			continue;
+		}
+		dev_err_ratelimited(&ring->be->dev->dev,
+				    "ring %u: grant unmap failed (%d/%d), page leaked\n",
+				    ring->idx, ret, ring->unmap_ops[i].status);
+	}
+}
+
+/* The cache outgrew its buckets (the ring budget was raised): rehash. */
+static void pgnt_cache_maybe_grow(struct pgnt_ring *ring)
+{
+	u32 shift = ring->gc.shift + 1;
+	struct pgnt_gnode **b;
+
+	if (ring->gc.count <= (2U << ring->gc.shift) || shift > 20)
+		return;
+	b = kvcalloc(1U << shift, sizeof(*b), GFP_NOIO | __GFP_NOWARN);
+	if (!b)
+		return;		/* longer chains, still correct */
+	pgnt_gcache_rehash(&ring->gc, b, shift);
+	kvfree(ring->buckets);
+	ring->buckets = b;
+}
+
+/* Bookkeeping for one map op of the request's batch. */
+static int pgnt_map_done(struct pgnt_ring *ring, struct pgnt_seg *s,
+			 struct page *page,
+			 const struct gnttab_map_grant_ref *op)
+{
+	struct pgnt_pgrant *pg;
+
+	if (op->status != GNTST_okay) {
+		dev_warn_ratelimited(&ring->be->dev->dev,
+				     "ring %u: mapping grant %u failed: %d\n",
+				     ring->idx, s->gref, op->status);
+		pgnt_pages_put(ring, &page, 1);
+		if (s->kind == PGNT_SEG_NEW)
+			pgnt_budget_release(ring, 1);
+		s->kind = PGNT_SEG_NONE;
+		return -EIO;
+	}
+	s->page = page;
+	if (s->kind == PGNT_SEG_MAP) {
+		s->handle = op->handle;
+		return 0;
+	}
+	pg = kmalloc(sizeof(*pg), GFP_NOIO | __GFP_NOWARN);
+	if (pg && !pgnt_gcache_insert(&ring->gc, &pg->node, s->gref)) {
+		pg->page = page;
+		pg->handle = op->handle;
+		s->pg = pg;
+		s->kind = PGNT_SEG_PERSISTENT;
+		pgnt_cache_maybe_grow(ring);
+		return 0;
+	}
+	/*
+	 * The same grant twice in one request (the first copy got cached),
+	 * or no memory for the record: this mapping lives for the request.
+	 */
+	kfree(pg);
+	pgnt_budget_release(ring, 1);
+	s->kind = PGNT_SEG_MAP;
+	s->handle = op->handle;
+	return 0;
+}
+
+static int pgnt_map_batch(struct pgnt_ring *ring, unsigned int n,
+			  bool to_guest, domid_t domid)
+{
+	unsigned int i;
+	int err = 0;
+
+	if (pgnt_pages_get(ring, ring->map_pages, n)) {
+		for (i = 0; i < n; i++) {
+			if (ring->map_segs[i]->kind == PGNT_SEG_NEW)
+				pgnt_budget_release(ring, 1);
+			ring->map_segs[i]->kind = PGNT_SEG_NONE;
+		}
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		struct pgnt_seg *s = ring->map_segs[i];
+		u32 flags = GNTMAP_host_map;
+
+		/* Persistent mappings serve later reads too: always r/w. */
+		if (s->kind == PGNT_SEG_MAP && !to_guest)
+			flags |= GNTMAP_readonly;
+		gnttab_set_map_op(&ring->map_ops[i],
+				  pgnt_page_addr(ring->map_pages[i]), flags,
+				  s->gref, domid);
+		ring->map_ops[i].status = GNTST_general_error;
+	}
+	/* Per-op statuses say what was mapped, even if the call failed. */
+	gnttab_map_refs(ring->map_ops, NULL, ring->map_pages, n);
+	pgnt_stat_add(ring, PGNT_ST_pgrant_maps, n);
+	for (i = 0; i < n; i++) {
+		if (pgnt_map_done(ring, ring->map_segs[i], ring->map_pages[i],
+				  &ring->map_ops[i]))
+			err = -EIO;
+	}
+	pgnt_stat_set(ring, PGNT_ST_pgrants_mapped, ring->pg_count);
+	return err;
+}
+
+/*
+ * Make the guest data of @n segments reachable in dom0 for one request:
+ * cached persistent mapping, new persistent mapping within the budgets,
+ * else a copy-pool page (filled now when the data goes to the disk) or a
+ * temporary mapping.  @meta: indirect pages, which are copied to the ring's
+ * scratch pages when not mapped persistently.  On error, the segments
+ * acquired so far stay recorded in @segs: the caller releases them.
+ */
+int pgnt_grant_acquire(struct pgnt_ring *ring, struct pgnt_seg *segs,
+		       unsigned int n, bool to_guest, bool meta)
+{
+	domid_t domid = ring->be->dev->otherend_id;
+	bool copy = meta || READ_ONCE(pgnt_overflow_copy);
+	unsigned int i, misses = 0, nmap = 0, ncopy = 0;
+	int err = 0, ret;
+	u32 allow = 0;
+
+	for (i = 0; i < n; i++) {
+		struct pgnt_seg *s = &segs[i];
+		struct pgnt_gnode *node = pgnt_gcache_lookup(&ring->gc, s->gref);
+
+		s->kind = PGNT_SEG_NONE;
+		if (!node) {
+			misses++;
+			continue;
+		}
+		pgnt_gcache_get(&ring->gc, node);
+		s->pg = container_of(node, struct pgnt_pgrant, node);
+		s->page = s->pg->page;
+		s->kind = PGNT_SEG_PERSISTENT;
+	}
+	pgnt_stat_add(ring, PGNT_ST_pgrant_hits, n - misses);
+	if (!misses)
+		return 0;
+	pgnt_stat_add(ring, PGNT_ST_pgrant_misses, misses);
+	if (ring->persistent)
+		allow = pgnt_budget_reserve(ring, misses);
+
+	for (i = 0; i < n; i++) {
+		struct pgnt_seg *s = &segs[i];
+
+		if (s->kind != PGNT_SEG_NONE)
+			continue;
+		if (allow) {
+			allow--;
+			s->kind = PGNT_SEG_NEW;
+			ring->map_segs[nmap++] = s;
+		} else if (meta) {
+			s->kind = PGNT_SEG_SCRATCH;
+			s->page = ring->iscratch[i];
+			pgnt_copy_op(&ring->copy_ops[ncopy++], s, domid, false);
+		} else if (copy) {
+			/* The caller checked pgnt_grant_copy_room(). */
+			if (WARN_ON_ONCE(!ring->copy_nfree)) {
+				err = -ENOMEM;
+				continue;
+			}
+			s->buf = ring->copy_free[--ring->copy_nfree];
+			s->page = ring->copy_pages[s->buf];
+			s->kind = PGNT_SEG_COPY;
+			if (!to_guest)
+				pgnt_copy_op(&ring->copy_ops[ncopy++], s, domid,
+					     false);
+		} else {
+			s->kind = PGNT_SEG_MAP;
+			ring->map_segs[nmap++] = s;
+		}
+	}
+	if (nmap) {
+		ret = pgnt_map_batch(ring, nmap, to_guest, domid);
+		if (ret)
+			err = ret;
+	}
+	if (ncopy) {
+		ret = pgnt_copy_batch(ring, ncopy);
+		if (ret)
+			err = ret;
+	}
+	return err;
+}
+
+/*
+ * A request is done with its segments: copy read data out to the guest
+ * (@copy_out, reads that succeeded), drop cache references, unmap the
+ * temporary mappings, give back copy-pool pages.  Returns -EIO if copying
+ * out failed.
+ */
+int pgnt_grant_release(struct pgnt_ring *ring, struct pgnt_seg *segs,
+		       unsigned int n, bool to_guest, bool copy_out)
+{
+	domid_t domid = ring->be->dev->otherend_id;
+	u64 now = get_jiffies_64();
+	unsigned int i, ncopy = 0, nunmap = 0;
+	int err = 0;
+
+	if (to_guest && copy_out) {
+		for (i = 0; i < n; i++)
+			if (segs[i].kind == PGNT_SEG_COPY)
+				pgnt_copy_op(&ring->copy_ops[ncopy++], &segs[i],
+					     domid, true);
+		if (ncopy)
+			err = pgnt_copy_batch(ring, ncopy);
+	}
+	for (i = 0; i < n; i++) {
+		struct pgnt_seg *s = &segs[i];
+
+		switch (s->kind) {
+		case PGNT_SEG_PERSISTENT:
+			pgnt_gcache_put(&ring->gc, &s->pg->node, now);
+			break;
+		case PGNT_SEG_MAP:
+			gnttab_set_unmap_op(&ring->unmap_ops[nunmap],
+					    pgnt_page_addr(s->page),
+					    GNTMAP_host_map, s->handle);
+			ring->unmap_pages[nunmap++] = s->page;
+			break;
+		case PGNT_SEG_COPY:
+			ring->copy_free[ring->copy_nfree++] = s->buf;
+			break;
+		default:
+			break;
+		}
+		s->kind = PGNT_SEG_NONE;
+	}
+	if (nunmap)
+		pgnt_unmap_batch(ring, nunmap);
+	return err;
+}
+
+bool pgnt_grant_copy_room(const struct pgnt_ring *ring)
+{
+	return ring->copy_nfree >= ring->max_segs;
+}
+
+/*
+ * Unmap one batch of idle persistent grants: the oldest ones while a
+ * budget is exceeded (or all of them, @all), then those unused for
+ * persistent_grant_unused_seconds.  A grant in flight is never on the LRU,
+ * so it is never picked.  Returns how many were unmapped.
+ */
+static unsigned int pgnt_reclaim_batch(struct pgnt_ring *ring, bool all)
+{
+	u32 secs = READ_ONCE(pgnt_pgrant_unused_seconds);
+	u32 excess = all ? U32_MAX : pgnt_budget_excess(ring);
+	u64 now = get_jiffies_64();
+	unsigned int i, n = 0;
+
+	while (n < ring->batch_max) {
+		struct pgnt_gnode *node;
+		struct pgnt_pgrant *pg;
+
+		if (n < excess)
+			node = pgnt_gcache_oldest(&ring->gc);
+		else if (secs)
+			node = pgnt_gcache_stale(&ring->gc, now, (u64)secs * HZ);
+		else
+			node = NULL;
+		if (!node || pgnt_gcache_remove(&ring->gc, node))
+			break;
+		pg = container_of(node, struct pgnt_pgrant, node);
+		ring->victims[n] = pg;
+		gnttab_set_unmap_op(&ring->unmap_ops[n],
+				    pgnt_page_addr(pg->page), GNTMAP_host_map,
+				    pg->handle);
+		ring->unmap_pages[n] = pg->page;
+		n++;
+	}
+	if (!n)
+		return 0;
+	pgnt_unmap_batch(ring, n);
+	/* Only now, once unmapped, may others use the room. */
+	pgnt_budget_release(ring, n);
+	for (i = 0; i < n; i++)
+		kfree(ring->victims[i]);
+	if (!all)
+		pgnt_stat_add(ring, PGNT_ST_reclaims, n);
+	pgnt_stat_set(ring, PGNT_ST_pgrants_mapped, ring->pg_count);
+	return n;
+}
+
+/* Called by the ring thread on every pass; cheap when there is nothing. */
+void pgnt_grant_reclaim(struct pgnt_ring *ring)
+{
+	while (pgnt_reclaim_batch(ring, false) == ring->batch_max)
+		cond_resched();
+}
+
+static void pgnt_free_page_array(struct page **pages, unsigned int n)
+{
+	unsigned int i;
+
+	if (!pages)
+		return;
+	for (i = 0; i < n; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+}
+
+/* Undo pgnt_grant_ring_init(), partial or not; no request in flight. */
+void pgnt_grant_ring_fini(struct pgnt_ring *ring)
+{
+	unsigned int i;
+
+	if (ring->buckets && ring->victims) {
+		while (pgnt_reclaim_batch(ring, true))
+			cond_resched();
+		/* Teardown drained every request first: nothing is in use. */
+		WARN_ON_ONCE(ring->gc.count || ring->pg_count);
+	}
+	if (ring->nr_spare)
+		gnttab_free_pages(ring->nr_spare, ring->spare);
+	ring->nr_spare = 0;
+	pgnt_free_page_array(ring->copy_pages, ring->copy_nr);
+	for (i = 0; i < ARRAY_SIZE(ring->iscratch); i++) {
+		if (ring->iscratch[i])
+			__free_page(ring->iscratch[i]);
+		ring->iscratch[i] = NULL;
+	}
+	kvfree(ring->copy_pages);
+	kvfree(ring->copy_free);
+	kvfree(ring->buckets);
+	kfree(ring->spare);
+	kfree(ring->map_ops);
+	kfree(ring->map_pages);
+	kfree(ring->map_segs);
+	kfree(ring->copy_ops);
+	kfree(ring->unmap_ops);
+	kfree(ring->unmap_pages);
+	kfree(ring->victims);
+	ring->copy_pages = NULL;
+	ring->copy_free = NULL;
+	ring->copy_nr = 0;
+	ring->copy_nfree = 0;
+	ring->buckets = NULL;
+	ring->spare = NULL;
+	ring->map_ops = NULL;
+	ring->map_pages = NULL;
+	ring->map_segs = NULL;
+	ring->copy_ops = NULL;
+	ring->unmap_ops = NULL;
+	ring->unmap_pages = NULL;
+	ring->victims = NULL;
+}
+
+static int pgnt_copy_pool_init(struct pgnt_ring *ring)
+{
+	unsigned int i, nr;
+
+	nr = clamp_t(unsigned int, READ_ONCE(pgnt_copy_pool_pages),
+		     ring->max_segs, ring->nr_pending * ring->max_segs);
+	ring->copy_pages = kvcalloc(nr, sizeof(*ring->copy_pages), GFP_KERNEL);
+	ring->copy_free = kvcalloc(nr, sizeof(*ring->copy_free), GFP_KERNEL);
+	if (!ring->copy_pages || !ring->copy_free)
+		return -ENOMEM;
+	ring->copy_nr = nr;
+	for (i = 0; i < nr; i++) {
+		ring->copy_pages[i] = alloc_page(GFP_KERNEL);
+		if (!ring->copy_pages[i])
+			return -ENOMEM;
+		ring->copy_free[i] = i;
+	}
+	ring->copy_nfree = nr;
+	return 0;
+}
+
+/*
+ * Per-ring grant state, all of it bounded by the ring size and the
+ * segments per request and allocated here, at connect.  The caller set
+ * max_segs and nr_pending.  On error, pgnt_grant_ring_fini() undoes it.
+ */
+int pgnt_grant_ring_init(struct pgnt_ring *ring)
+{
+	unsigned int i, b;
+	u32 shift;
+
+	b = ring->max_segs + BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST;
+	ring->batch_max = b;
+	ring->max_spare = b;
+	ring->map_ops = kcalloc(b, sizeof(*ring->map_ops), GFP_KERNEL);
+	ring->map_pages = kcalloc(b, sizeof(*ring->map_pages), GFP_KERNEL);
+	ring->map_segs = kcalloc(b, sizeof(*ring->map_segs), GFP_KERNEL);
+	ring->copy_ops = kcalloc(b, sizeof(*ring->copy_ops), GFP_KERNEL);
+	ring->unmap_ops = kcalloc(b, sizeof(*ring->unmap_ops), GFP_KERNEL);
+	ring->unmap_pages = kcalloc(b, sizeof(*ring->unmap_pages), GFP_KERNEL);
+	ring->victims = kcalloc(b, sizeof(*ring->victims), GFP_KERNEL);
+	ring->spare = kcalloc(b, sizeof(*ring->spare), GFP_KERNEL);
+	if (!ring->map_ops || !ring->map_pages || !ring->map_segs ||
+	    !ring->copy_ops || !ring->unmap_ops || !ring->unmap_pages ||
+	    !ring->victims || !ring->spare)
+		return -ENOMEM;
+
+	shift = pgnt_gcache_shift_for(min(READ_ONCE(pgnt_max_pgrants_ring),
+					  ring->nr_pending * ring->max_segs));
+	ring->buckets = kvcalloc(1U << shift, sizeof(*ring->buckets),
+				 GFP_KERNEL);
+	if (!ring->buckets)
+		return -ENOMEM;
+	pgnt_gcache_init(&ring->gc, ring->buckets, shift);
+	ring->pg_count = 0;
+
+	for (i = 0; i < ARRAY_SIZE(ring->iscratch); i++) {
+		ring->iscratch[i] = alloc_page(GFP_KERNEL);
+		if (!ring->iscratch[i])
+			return -ENOMEM;
+	}
+	return pgnt_copy_pool_init(ring);
+}

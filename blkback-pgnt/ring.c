@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Data path: one kernel thread per ring takes requests off the shared
+ * ring, copies each one into a private struct pgnt_req, validates the copy
+ * (common/pgnt_check.h), gets the guest pages through grant.c, submits the
+ * bios and, once they complete, writes the response and notifies.
+ *
+ * Bio completion only queues the request on ring->done and wakes the
+ * thread: every grant operation, the cache and the responses belong to the
+ * thread, which is what makes them safe without further locking.
+ */
+
+#include <linux/blkdev.h>
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <xen/events.h>
+#include <xen/page.h>
+
+#include "common.h"
+
+/* The ring layouts are the protocol's; pin every offset a guest relies on. */
+static_assert(sizeof(struct pgnt_x32_request) == 108);
+static_assert(offsetof(struct pgnt_x32_request, u.rw.id) == 4);
+static_assert(offsetof(struct pgnt_x32_request, u.rw.seg) == 20);
+static_assert(offsetof(struct pgnt_x32_request, u.discard.nr_sectors) == 20);
+static_assert(offsetof(struct pgnt_x32_request, u.indirect.indirect_grefs) == 24);
+static_assert(sizeof(struct pgnt_x32_response) == 12);
+static_assert(sizeof(union pgnt_x32_sring_entry) == 108);
+static_assert(sizeof(struct pgnt_x64_request) == 112);
+static_assert(offsetof(struct pgnt_x64_request, u.rw.id) == 8);
+static_assert(offsetof(struct pgnt_x64_request, u.rw.seg) == 24);
+static_assert(offsetof(struct pgnt_x64_request, u.discard.nr_sectors) == 24);
+static_assert(offsetof(struct pgnt_x64_request, u.indirect.indirect_grefs) == 28);
+static_assert(sizeof(struct pgnt_x64_response) == 16);
+static_assert(sizeof(union pgnt_x64_sring_entry) == 112);
+/* The values common/ repeats from blkif.h must stay equal to it. */
+static_assert(PGNT_SEGS_DIRECT == BLKIF_MAX_SEGMENTS_PER_REQUEST);
+static_assert(PGNT_INDIRECT_PAGES_MAX == BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
+static_assert(sizeof(struct blkif_request_segment) == PGNT_SEGMENT_WIRE_SIZE);
+static_assert(sizeof(struct blkif_request_segment) *
+	      PGNT_SEGS_PER_INDIRECT_PAGE == XEN_PAGE_SIZE);
+static_assert(PGNT_OP_READ == BLKIF_OP_READ);
+static_assert(PGNT_OP_WRITE == BLKIF_OP_WRITE);
+static_assert(PGNT_OP_WRITE_BARRIER == BLKIF_OP_WRITE_BARRIER);
+static_assert(PGNT_OP_FLUSH_DISKCACHE == BLKIF_OP_FLUSH_DISKCACHE);
+static_assert(PGNT_OP_DISCARD == BLKIF_OP_DISCARD);
+static_assert(PGNT_OP_INDIRECT == BLKIF_OP_INDIRECT);
+static_assert(PGNT_DISCARD_SECURE == BLKIF_DISCARD_SECURE);
+static_assert(PGNT_RSP_EOPNOTSUPP == BLKIF_RSP_EOPNOTSUPP);
+static_assert(PGNT_RSP_ERROR == BLKIF_RSP_ERROR);
+static_assert(PGNT_RSP_OKAY == BLKIF_RSP_OKAY);
+static_assert(PGNT_XEN_PAGE_SIZE == XEN_PAGE_SIZE);
+/* A grant is a page here: no 64 KiB-page kernels. */
+static_assert(PAGE_SIZE == XEN_PAGE_SIZE);
+/* The native layout is one of the two x86 ones. */
+static_assert(sizeof(struct blkif_request) ==
+	      (IS_ENABLED(CONFIG_X86_32) ? sizeof(struct pgnt_x32_request) :
+					   sizeof(struct pgnt_x64_request)));
+
+/*
+ * Copying a request off the ring reads each field exactly once.  Segments
+ * of a direct request go to @segs (at most the 11 a slot holds, whatever
+ * nr_segments says), the indirect page refs to @igrefs.  The two ABIs
+ * differ only in the offsets of the fields, not in the segment layout.
+ */
+static void pgnt_fetch_segs(const struct blkif_request_segment *ws,
+			    unsigned int nr, struct pgnt_seg *segs)
+{
+	unsigned int i;
+
+	nr = min_t(unsigned int, nr, PGNT_SEGS_DIRECT);
+	for (i = 0; i < nr; i++) {
+		segs[i].gref = READ_ONCE(ws[i].gref);
+		segs[i].first_sect = READ_ONCE(ws[i].first_sect);
+		segs[i].last_sect = READ_ONCE(ws[i].last_sect);
+	}
+}
+
+static void pgnt_fetch_igrefs(const grant_ref_t *src, grant_ref_t *igrefs)
+{
+	unsigned int i;
+
+	for (i = 0; i < PGNT_INDIRECT_PAGES_MAX; i++)
+		igrefs[i] = READ_ONCE(src[i]);
+}
+
+static void pgnt_fetch_x32(const struct pgnt_x32_request *src,
+			   struct pgnt_req *req, struct pgnt_seg *segs,
+			   grant_ref_t *igrefs)
+{
+	req->op = READ_ONCE(src->operation);
+	switch (req->op) {
+	case PGNT_OP_DISCARD:
+		req->discard_flags = READ_ONCE(src->u.discard.flag);
+		req->id = READ_ONCE(src->u.discard.id);
+		req->sector = READ_ONCE(src->u.discard.sector_number);
+		req->nr_sectors = READ_ONCE(src->u.discard.nr_sectors);
+		break;
+	case PGNT_OP_INDIRECT:
+		req->indirect_op = READ_ONCE(src->u.indirect.indirect_op);
+		req->nr_segs = READ_ONCE(src->u.indirect.nr_segments);
+		req->id = READ_ONCE(src->u.indirect.id);
+		req->sector = READ_ONCE(src->u.indirect.sector_number);
+		req->handle = READ_ONCE(src->u.indirect.handle);
+		pgnt_fetch_igrefs(src->u.indirect.indirect_grefs, igrefs);
+		break;
+	case PGNT_OP_READ:
+	case PGNT_OP_WRITE:
+	case PGNT_OP_WRITE_BARRIER:
+	case PGNT_OP_FLUSH_DISKCACHE:
+		req->nr_segs = READ_ONCE(src->u.rw.nr_segments);
+		req->id = READ_ONCE(src->u.rw.id);
+		req->sector = READ_ONCE(src->u.rw.sector_number);
+		req->handle = READ_ONCE(src->u.rw.handle);
+		pgnt_fetch_segs(src->u.rw.seg, req->nr_segs, segs);
+		break;
+	default:
+		req->id = READ_ONCE(src->u.other.id);
+		break;
+	}
+}
+
+static void pgnt_fetch_x64(const struct pgnt_x64_request *src,
+			   struct pgnt_req *req, struct pgnt_seg *segs,
+			   grant_ref_t *igrefs)
+{
+	req->op = READ_ONCE(src->operation);
+	switch (req->op) {
+	case PGNT_OP_DISCARD:
+		req->discard_flags = READ_ONCE(src->u.discard.flag);
+		req->id = READ_ONCE(src->u.discard.id);
+		req->sector = READ_ONCE(src->u.discard.sector_number);
+		req->nr_sectors = READ_ONCE(src->u.discard.nr_sectors);
+		break;
+	case PGNT_OP_INDIRECT:
+		req->indirect_op = READ_ONCE(src->u.indirect.indirect_op);
+		req->nr_segs = READ_ONCE(src->u.indirect.nr_segments);
+		req->id = READ_ONCE(src->u.indirect.id);
+		req->sector = READ_ONCE(src->u.indirect.sector_number);
+		req->handle = READ_ONCE(src->u.indirect.handle);
+		pgnt_fetch_igrefs(src->u.indirect.indirect_grefs, igrefs);
+		break;
+	case PGNT_OP_READ:
+	case PGNT_OP_WRITE:
+	case PGNT_OP_WRITE_BARRIER:
+	case PGNT_OP_FLUSH_DISKCACHE:
+		req->nr_segs = READ_ONCE(src->u.rw.nr_segments);
+		req->id = READ_ONCE(src->u.rw.id);
+		req->sector = READ_ONCE(src->u.rw.sector_number);
+		req->handle = READ_ONCE(src->u.rw.handle);
+		pgnt_fetch_segs(src->u.rw.seg, req->nr_segs, segs);
+		break;
+	default:
+		req->id = READ_ONCE(src->u.other.id);
+		break;
+	}
+}
+
+static void pgnt_fetch(struct pgnt_ring *ring, RING_IDX idx,
+		       struct pgnt_req *req, struct pgnt_seg *segs,
+		       grant_ref_t *igrefs)
+{
+	memset(req, 0, sizeof(*req));
+	if (ring->abi == PGNT_ABI_X86_32)
+		pgnt_fetch_x32(RING_GET_REQUEST(&ring->br.x32, idx), req, segs,
+			       igrefs);
+	else
+		pgnt_fetch_x64(RING_GET_REQUEST(&ring->br.x64, idx), req, segs,
+			       igrefs);
+}
+
+/* ---- responses ---- */
+
+static void pgnt_respond(struct pgnt_ring *ring, u64 id, u8 op, s16 status)
+{
+	RING_IDX idx = ring->br.x64.rsp_prod_pvt;
+
+	if (ring->abi == PGNT_ABI_X86_32) {
+		struct pgnt_x32_response *rsp = RING_GET_RESPONSE(&ring->br.x32,
+								  idx);
+
+		rsp->id = id;
+		rsp->operation = op;
+		rsp->_pad = 0;
+		rsp->status = status;
+	} else {
+		struct pgnt_x64_response *rsp = RING_GET_RESPONSE(&ring->br.x64,
+								  idx);
+
+		rsp->id = id;
+		rsp->operation = op;
+		rsp->status = status;
+	}
+	ring->br.x64.rsp_prod_pvt = idx + 1;
+}
+
+/* Publish the responses written so far; notify if the frontend wants it. */
+static void pgnt_push(struct pgnt_ring *ring)
+{
+	int notify;
+
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&ring->br.x64, notify);
+	if (notify)
+		notify_remote_via_irq(ring->irq);
+}
+
+static void pgnt_pending_free(struct pgnt_ring *ring, struct pgnt_pending *p)
+{
+	list_add(&p->node, &ring->free);
+	ring->nr_inflight--;
+}
+
+static void pgnt_finish(struct pgnt_ring *ring, struct pgnt_pending *p,
+			s16 status)
+{
+	pgnt_respond(ring, p->id, p->op, status);
+	pgnt_pending_free(ring, p);
+}
+
+/* A request the guest should not have sent: error response, counted. */
+static void pgnt_refuse(struct pgnt_ring *ring, struct pgnt_pending *p,
+			enum pgnt_verdict v)
+{
+	pgnt_stat_verdict(ring, v);
+	dev_warn_ratelimited(&ring->be->dev->dev,
+			     "ring %u: request op %u refused: %s\n",
+			     ring->idx, p->op, pgnt_verdict_name(v));
+	pgnt_finish(ring, p, pgnt_verdict_status(v));
+}
+
+/* ---- completion ---- */
+
+/* Drop one reference: the last one hands the request to the thread. */
+static void pgnt_pending_put(struct pgnt_pending *p)
+{
+	struct pgnt_ring *ring = p->ring;
+	unsigned long flags;
+
+	if (!atomic_dec_and_test(&p->bios))
+		return;
+	/*
+	 * Wake under the lock: once it is dropped the thread may complete
+	 * the request and the ring may be torn down.
+	 */
+	spin_lock_irqsave(&ring->done_lock, flags);
+	list_add_tail(&p->node, &ring->done);
+	wake_up(&ring->wq);
+	spin_unlock_irqrestore(&ring->done_lock, flags);
+}
+
+static void pgnt_bio_end(struct bio *bio)
+{
+	struct pgnt_pending *p = bio->bi_private;
+
+	if (bio->bi_status)
+		WRITE_ONCE(p->status, bio->bi_status);
+	bio_put(bio);
+	pgnt_pending_put(p);
+}
+
+static void pgnt_complete_one(struct pgnt_ring *ring, struct pgnt_pending *p)
+{
+	bool to_guest = p->data_op == PGNT_OP_READ;
+	blk_status_t bst = READ_ONCE(p->status);
+	s16 status = PGNT_RSP_OKAY;
+
+	if (bst) {
+		pgnt_stat_add(ring, PGNT_ST_err_io, 1);
+		dev_warn_ratelimited(&ring->be->dev->dev,
+				     "ring %u: op %u failed: %d\n", ring->idx,
+				     p->data_op, blk_status_to_errno(bst));
+		status = bst == BLK_STS_NOTSUPP ? PGNT_RSP_EOPNOTSUPP :
+						  PGNT_RSP_ERROR;
+	}
+	if (pgnt_grant_release(ring, p->segs, p->nr_segs, to_guest, !bst)) {
+		pgnt_stat_add(ring, PGNT_ST_err_grant, 1);
+		status = PGNT_RSP_ERROR;
+	}
+	pgnt_finish(ring, p, status);
+}
+
+/* Respond to every request whose bios are done; true if there were any. */
+static bool pgnt_ring_complete(struct pgnt_ring *ring)
+{
+	struct pgnt_pending *p, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&ring->done_lock);
+	list_splice_init(&ring->done, &list);
+	spin_unlock_irq(&ring->done_lock);
+	if (list_empty(&list))
+		return false;
+	list_for_each_entry_safe(p, tmp, &list, node) {
+		list_del(&p->node);
+		pgnt_complete_one(ring, p);
+	}
+	pgnt_push(ring);
+	ring->stalled = false;
+	return true;
+}
+
+/* ---- dispatch ---- */
+
+static struct bio *pgnt_bio_new(struct pgnt_ring *ring,
+				struct pgnt_pending *p, unsigned int nr_vecs,
+				pgnt_opf_t opf, sector_t sector)
+{
+	struct bio *bio;
+
+	/* GFP_NOIO from a mempool: waits, never fails. */
+	bio = pgnt_bio_alloc(ring->be->bdev.bdev, nr_vecs, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	bio->bi_private = p;
+	bio->bi_end_io = pgnt_bio_end;
+	atomic_inc(&p->bios);
+	return bio;
+}
+
+/*
+ * Submit the request's data as bios, contiguous from @sector.  @first is
+ * added to the first bio only (a cache flush before the data).
+ */
+static void pgnt_submit(struct pgnt_ring *ring, struct pgnt_pending *p,
+			sector_t sector, pgnt_opf_t opf, pgnt_opf_t first)
+{
+	struct bio *bio = NULL;
+	unsigned int i;
+
+	atomic_set(&p->bios, 1);	/* ours until all are submitted */
+	for (i = 0; i < p->nr_segs; i++) {
+		struct pgnt_seg *s = &p->segs[i];
+		unsigned int off = s->first_sect << PGNT_SECTOR_SHIFT;
+		unsigned int nsec = s->last_sect - s->first_sect + 1;
+		unsigned int len = nsec << PGNT_SECTOR_SHIFT;
+
+		if (!bio || bio_add_page(bio, s->page, len, off) != len) {
+			if (bio)
+				submit_bio(bio);
+			bio = pgnt_bio_new(ring, p,
+					   min(p->nr_segs - i, PGNT_BIO_MAX_VECS),
+					   opf | (i ? 0 : first), sector);
+			/* A fresh bio with room for it takes one page. */
+			if (bio_add_page(bio, s->page, len, off) != len) {
+				bio->bi_status = BLK_STS_IOERR;
+				bio_endio(bio);
+				bio = NULL;
+				break;
+			}
+		}
+		sector += nsec;
+	}
+	if (!p->nr_segs)
+		bio = pgnt_bio_new(ring, p, 0, opf | first, 0);
+	if (bio)
+		submit_bio(bio);
+	pgnt_pending_put(p);
+}
+
+/*
+ * Segments of an indirect request: get the indirect pages (persistently
+ * mapped or copied to scratch), copy the segment descriptors out of them
+ * once, and let go of the pages at once.
+ */
+static int pgnt_fetch_indirect(struct pgnt_ring *ring, struct pgnt_pending *p,
+			       const struct pgnt_req *req,
+			       const grant_ref_t *igrefs)
+{
+	unsigned int nframes = DIV_ROUND_UP(req->nr_segs,
+					    PGNT_SEGS_PER_INDIRECT_PAGE);
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < nframes; i++) {
+		ring->iseg[i].gref = igrefs[i];
+		ring->iseg[i].first_sect = 0;
+		ring->iseg[i].last_sect = PGNT_SECTORS_PER_PAGE - 1;
+	}
+	err = pgnt_grant_acquire(ring, ring->iseg, nframes, false, true);
+	for (i = 0; !err && i < req->nr_segs; i++) {
+		const struct blkif_request_segment *ws;
+
+		ws = page_address(ring->iseg[i / PGNT_SEGS_PER_INDIRECT_PAGE].page);
+		ws += i % PGNT_SEGS_PER_INDIRECT_PAGE;
+		p->segs[i].gref = READ_ONCE(ws->gref);
+		p->segs[i].first_sect = READ_ONCE(ws->first_sect);
+		p->segs[i].last_sect = READ_ONCE(ws->last_sect);
+	}
+	pgnt_grant_release(ring, ring->iseg, nframes, false, false);
+	return err;
+}
+
+/* Every segment inside its page, the whole range on the device. */
+static enum pgnt_verdict pgnt_segs_check(struct pgnt_ring *ring,
+					 struct pgnt_pending *p, u64 sector,
+					 u64 *nr_sect)
+{
+	const struct pgnt_dev_limits *lim = &ring->be->limits;
+	enum pgnt_verdict v;
+	u64 total = 0;
+	unsigned int i;
+
+	for (i = 0; i < p->nr_segs; i++) {
+		v = pgnt_seg_check(p->segs[i].first_sect, p->segs[i].last_sect,
+				   lim);
+		if (v != PGNT_OK)
+			return v;
+		total += p->segs[i].last_sect - p->segs[i].first_sect + 1;
+	}
+	*nr_sect = total;
+	if (!p->nr_segs)
+		return PGNT_OK;	/* a bare flush has no range */
+	return pgnt_range_check(sector, total, lim);
+}
+
+static void pgnt_do_rw(struct pgnt_ring *ring, struct pgnt_pending *p,
+		       const struct pgnt_req *req)
+{
+	bool to_guest = p->data_op == PGNT_OP_READ;
+	pgnt_opf_t opf, first = 0;
+	enum pgnt_verdict v;
+	u64 nr_sect;
+
+	v = pgnt_segs_check(ring, p, req->sector, &nr_sect);
+	if (v != PGNT_OK) {
+		p->nr_segs = 0;
+		pgnt_refuse(ring, p, v);
+		return;
+	}
+	switch (p->data_op) {
+	case PGNT_OP_READ:
+		opf = REQ_OP_READ;
+		pgnt_stat_add(ring, PGNT_ST_rd_req, 1);
+		pgnt_stat_add(ring, PGNT_ST_rd_sect, nr_sect);
+		break;
+	case PGNT_OP_WRITE:
+		opf = REQ_OP_WRITE | REQ_SYNC | REQ_IDLE;
+		pgnt_stat_add(ring, PGNT_ST_wr_req, 1);
+		pgnt_stat_add(ring, PGNT_ST_wr_sect, nr_sect);
+		break;
+	default:
+		/*
+		 * Flush and barrier: the cache is flushed before the data,
+		 * and the data is durable when we answer.
+		 */
+		opf = REQ_OP_WRITE | REQ_SYNC;
+		first = REQ_PREFLUSH;
+		if (p->nr_segs)
+			opf |= REQ_FUA;
+		pgnt_stat_add(ring, PGNT_ST_f_req, 1);
+		pgnt_stat_add(ring, PGNT_ST_wr_sect, nr_sect);
+		break;
+	}
+	if (p->nr_segs &&
+	    pgnt_grant_acquire(ring, p->segs, p->nr_segs, to_guest, false)) {
+		pgnt_stat_add(ring, PGNT_ST_err_grant, 1);
+		pgnt_grant_release(ring, p->segs, p->nr_segs, to_guest, false);
+		pgnt_finish(ring, p, PGNT_RSP_ERROR);
+		return;
+	}
+	pgnt_submit(ring, p, req->sector, opf, first);
+}
+
+/* Discards are rare and synchronous, as in the stock backend. */
+static void pgnt_do_discard(struct pgnt_ring *ring, struct pgnt_pending *p,
+			    const struct pgnt_req *req)
+{
+	bool secure = req->discard_flags & PGNT_DISCARD_SECURE;
+	int err;
+
+	pgnt_stat_add(ring, PGNT_ST_ds_req, 1);
+	err = pgnt_issue_discard(ring->be->bdev.bdev, req->sector,
+				 req->nr_sectors, secure);
+	if (err) {
+		pgnt_stat_add(ring, PGNT_ST_err_io, 1);
+		dev_warn_ratelimited(&ring->be->dev->dev,
+				     "ring %u: discard failed: %d\n",
+				     ring->idx, err);
+	}
+	pgnt_finish(ring, p, err == -EOPNOTSUPP ? PGNT_RSP_EOPNOTSUPP :
+			     err ? PGNT_RSP_ERROR : PGNT_RSP_OKAY);
+}
+
+static void pgnt_dispatch(struct pgnt_ring *ring, struct pgnt_pending *p,
+			  const struct pgnt_req *req, const grant_ref_t *igrefs)
+{
+	enum pgnt_verdict v;
+
+	p->id = req->id;
+	p->op = req->op;
+	p->data_op = pgnt_req_data_op(req);
+	p->nr_segs = 0;
+	p->status = BLK_STS_OK;
+
+	v = pgnt_req_check(req, &ring->be->limits);
+	if (v != PGNT_OK) {
+		pgnt_refuse(ring, p, v);
+		return;
+	}
+	if (req->op == PGNT_OP_DISCARD) {
+		pgnt_do_discard(ring, p, req);
+		return;
+	}
+	if (req->op == PGNT_OP_INDIRECT &&
+	    pgnt_fetch_indirect(ring, p, req, igrefs)) {
+		pgnt_stat_add(ring, PGNT_ST_err_grant, 1);
+		pgnt_finish(ring, p, PGNT_RSP_ERROR);
+		return;
+	}
+	/* pgnt_req_check() bounded it by max_segs (11 when direct). */
+	p->nr_segs = req->nr_segs;
+	pgnt_do_rw(ring, p, req);
+}
+
+/* The frontend broke the ring protocol: stop, and tell the toolstack. */
+static void pgnt_ring_break(struct pgnt_ring *ring, RING_IDX rp)
+{
+	ring->broken = true;
+	pgnt_stat_add(ring, PGNT_ST_err_ring, 1);
+	dev_err_ratelimited(&ring->be->dev->dev,
+			    "ring %u: producer %u beyond %u entries past %u: halting ring\n",
+			    ring->idx, rp, ring->br.x64.nr_ents,
+			    ring->br.x64.rsp_prod_pvt);
+	xenbus_dev_fatal(ring->be->dev, -EPROTO,
+			 "ring %u: request producer index out of range",
+			 ring->idx);
+}
+
+/*
+ * Take requests off the ring until it is empty or we run out of request
+ * slots or copy pages.  Returns whether the ring had anything for us.
+ */
+static bool pgnt_ring_consume(struct pgnt_ring *ring)
+{
+	struct pgnt_x64_back_ring *br = &ring->br.x64;
+	grant_ref_t igrefs[PGNT_INDIRECT_PAGES_MAX];
+	struct blk_plug plug;
+	bool seen = false;
+	RING_IDX rc, rp;
+	struct pgnt_req req;
+	int more;
+
+	ring->more = false;
+	if (ring->broken)
+		return false;
+	blk_start_plug(&plug);
+	do {
+		rp = READ_ONCE(br->sring->req_prod);
+		virt_rmb(); /* read requests only up to rp, pairs with frontend wmb */
+		if (!pgnt_ring_prod_ok(rp, br->rsp_prod_pvt, br->nr_ents)) {
+			pgnt_ring_break(ring, rp);
+			break;
+		}
+		for (rc = br->req_cons; rc != rp; rc++) {
+			struct pgnt_pending *p;
+
+			if (RING_REQUEST_CONS_OVERFLOW(br, rc))
+				break;
+			seen = true;
+			if (list_empty(&ring->free) ||
+			    !pgnt_grant_copy_room(ring)) {
+				pgnt_stat_add(ring, PGNT_ST_oo_req, 1);
+				ring->stalled = true;
+				ring->more = true;
+				break;
+			}
+			p = list_first_entry(&ring->free, struct pgnt_pending,
+					     node);
+			list_del(&p->node);
+			ring->nr_inflight++;
+			pgnt_fetch(ring, rc, &req, p->segs, igrefs);
+			br->req_cons = rc + 1;
+			pgnt_dispatch(ring, p, &req, igrefs);
+			cond_resched();
+		}
+		if (ring->stalled)
+			break;
+		RING_FINAL_CHECK_FOR_REQUESTS(br, more);
+	} while (more);
+	blk_finish_plug(&plug);
+	/* Answers to refused requests. */
+	pgnt_push(ring);
+	return seen;
+}
+
+/* ---- the ring thread ---- */
+
+static irqreturn_t pgnt_ring_irq(int irq, void *data)
+{
+	struct pgnt_ring *ring = data;
+
+	set_bit(PGNT_RING_KICKED, &ring->flags);
+	wake_up(&ring->wq);
+	return IRQ_HANDLED;
+}
+
+static bool pgnt_ring_has_work(struct pgnt_ring *ring)
+{
+	return test_bit(PGNT_RING_KICKED, &ring->flags) ||
+	       (ring->more && !ring->stalled) ||
+	       !list_empty_careful(&ring->done);
+}
+
+static int pgnt_ring_thread(void *data)
+{
+	struct pgnt_ring *ring = data;
+
+	while (!kthread_should_stop()) {
+		/* Wake at least once a second for idle reclaim. */
+		wait_event_interruptible_timeout(ring->wq,
+						 pgnt_ring_has_work(ring) ||
+						 kthread_should_stop(), HZ);
+		pgnt_ring_complete(ring);
+		if (test_and_clear_bit(PGNT_RING_KICKED, &ring->flags)) {
+			bool seen = pgnt_ring_consume(ring);
+
+			/* The event channel stays masked until this EOI. */
+			xen_irq_lateeoi(ring->irq,
+					seen ? 0 : XEN_EOI_FLAG_SPURIOUS);
+		} else if (ring->more && !ring->stalled) {
+			pgnt_ring_consume(ring);
+		}
+		pgnt_grant_reclaim(ring);
+	}
+	/* Teardown: every bio in flight must finish before grants go. */
+	while (ring->nr_inflight) {
+		wait_event(ring->wq, !list_empty_careful(&ring->done));
+		pgnt_ring_complete(ring);
+	}
+	return 0;
+}
+
+/* ---- connect / disconnect ---- */
+
+static int pgnt_ring_alloc(struct pgnt_ring *ring)
+{
+	unsigned int i;
+
+	ring->nr_pending = ring->br.x64.nr_ents;
+	ring->pending = kvcalloc(ring->nr_pending, sizeof(*ring->pending),
+				 GFP_KERNEL);
+	ring->seg_mem = kvcalloc(ring->nr_pending * ring->max_segs,
+				 sizeof(*ring->seg_mem), GFP_KERNEL);
+	if (!ring->pending || !ring->seg_mem)
+		return -ENOMEM;
+	for (i = 0; i < ring->nr_pending; i++) {
+		struct pgnt_pending *p = &ring->pending[i];
+
+		p->ring = ring;
+		p->segs = &ring->seg_mem[i * ring->max_segs];
+		list_add_tail(&p->node, &ring->free);
+	}
+	return pgnt_grant_ring_init(ring);
+}
+
+/*
+ * Map the shared ring (@refs), allocate everything the ring will ever
+ * need, bind the event channel and start the thread.  The caller set be,
+ * idx, stats, abi, persistent and max_segs.  On error, everything done so
+ * far is undone.
+ */
+int pgnt_ring_connect(struct pgnt_ring *ring, grant_ref_t *refs,
+		      unsigned int nr_refs, evtchn_port_t evtchn)
+{
+	struct xenbus_device *dev = ring->be->dev;
+	size_t size = (size_t)XEN_PAGE_SIZE * nr_refs;
+	int err;
+
+	spin_lock_init(&ring->done_lock);
+	INIT_LIST_HEAD(&ring->done);
+	INIT_LIST_HEAD(&ring->free);
+	init_waitqueue_head(&ring->wq);
+
+	err = xenbus_map_ring_valloc(dev, refs, nr_refs, &ring->sring);
+	if (err) {
+		ring->sring = NULL;
+		return err;	/* xenbus_map_ring_valloc() told xenstore */
+	}
+	if (ring->abi == PGNT_ABI_X86_32)
+		BACK_RING_INIT(&ring->br.x32,
+			       (struct pgnt_x32_sring *)ring->sring, size);
+	else
+		BACK_RING_INIT(&ring->br.x64,
+			       (struct pgnt_x64_sring *)ring->sring, size);
+
+	err = pgnt_ring_alloc(ring);
+	if (err) {
+		xenbus_dev_fatal(dev, err, "allocating ring %u", ring->idx);
+		goto out_disconnect;
+	}
+	err = pgnt_bind_evtchn_lateeoi(dev, evtchn, pgnt_ring_irq,
+				       "blkback-pgnt", ring);
+	if (err < 0) {
+		xenbus_dev_fatal(dev, err, "binding event channel %u",
+				 evtchn);
+		goto out_disconnect;
+	}
+	ring->irq = err;
+	ring->task = kthread_run(pgnt_ring_thread, ring, "blkbk-pg.%u.%u",
+				 dev->otherend_id, ring->idx);
+	if (IS_ERR(ring->task)) {
+		err = PTR_ERR(ring->task);
+		ring->task = NULL;
+		xenbus_dev_fatal(dev, err, "starting ring %u thread",
+				 ring->idx);
+		goto out_disconnect;
+	}
+	return 0;
+
+out_disconnect:
+	pgnt_ring_disconnect(ring);
+	return err;
+}
+
+/*
+ * Stop the thread (which first waits for every request in flight), then
+ * release grants, event channel and ring.  Safe on a partly connected ring.
+ */
+void pgnt_ring_disconnect(struct pgnt_ring *ring)
+{
+	if (ring->task) {
+		kthread_stop(ring->task);
+		ring->task = NULL;
+	}
+	if (ring->irq > 0) {
+		unbind_from_irqhandler(ring->irq, ring);
+		ring->irq = 0;
+	}
+	pgnt_grant_ring_fini(ring);
+	pgnt_stat_set(ring, PGNT_ST_pgrants_mapped, 0);
+	if (ring->sring) {
+		xenbus_unmap_ring_vfree(ring->be->dev, ring->sring);
+		ring->sring = NULL;
+	}
+	kvfree(ring->seg_mem);
+	kvfree(ring->pending);
+	ring->seg_mem = NULL;
+	ring->pending = NULL;
+	ring->nr_pending = 0;
+}
