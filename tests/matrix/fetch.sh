@@ -304,6 +304,9 @@ fetch_newest() {
 	[[ -d $SID_CHROOT$kdir ]] || die "newest: no $kdir in the chroot"
 	cc=$(kernelvariables_cc "$SID_CHROOT$kdir")
 	fix_checker_valid "$kdir" "$SID_CHROOT"
+	# The newest kernel's include/, for check.sh's CamelCase allowance.
+	ln -sfn "$(dirname "$(common_makefile "$kdir" "$SID_CHROOT")")/include" \
+		"$MATRIX_CACHE/checkpatch/kernel-include"
 	mkdir -p "$SID_CHROOT/build"
 	write_env newest "$abi" "$hver" "$kdir" "$SID_CHROOT" '' "$cc"
 }

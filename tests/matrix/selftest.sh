@@ -6,7 +6,8 @@
 #   sparse      __le32 field assigned a u32 (different base types)
 #   checkpatch  a line indented with spaces (ERROR:CODE_INDENT), plus a
 #               WARNING and a --strict-only CHECK, so all three counts and
-#               --strict itself are proven
+#               --strict itself are proven; and CamelCase of ours (counted)
+#               and of the kernel (XenbusStateClosed, allowed by check.sh)
 #
 # Usage: selftest.sh [--results DIR] [--kdir DIR | KERNEL...]
 #   KERNEL: 5.10 6.1 6.12 newest (default: all); --kdir: one headers dir,
@@ -41,6 +42,7 @@ plant() {
 		'/* Planted by tests/matrix/selftest.sh: each checker must flag its line. */' \
 		'#include <linux/module.h>' \
 		'#include <linux/types.h>' \
+		'#include <xen/interface/io/xenbus.h>' \
 		'' \
 		'/* W=1 only: -Wunused-const-variable */' \
 		'static const int pgnt_selftest_unused = 1;' \
@@ -48,12 +50,16 @@ plant() {
 		'/* sparse only: a CPU-order value stored in a little-endian field */' \
 		'static __le32 pgnt_selftest_wire;' \
 		'static int *pgnt_selftest_ptr;' \
+		'static enum xenbus_state pgnt_selftest_state;' \
+		'static int pgntSelftestCamel; /* checkpatch --strict: CHECK:CAMELCASE, ours */' \
 		'' \
 		'static int __init pgnt_selftest_init(void)' \
 		'{' \
 		'\tu32 cpu = 1;' \
 		'' \
 		'\tpgnt_selftest_wire = cpu;' \
+		'\tpgnt_selftest_state = XenbusStateClosed; /* CAMELCASE, the kernel'"'"'s: allowed */' \
+		'\tpgntSelftestCamel = 1;' \
 		'\tif (pgnt_selftest_ptr == NULL) /* checkpatch --strict: CHECK:COMPARISON_TO_NULL */' \
 		'\t\tprintk("pgnt\\n"); /* checkpatch: WARNING:PRINTK_WITHOUT_KERN_LEVEL */' \
 		'        return 0; /* checkpatch only: ERROR:CODE_INDENT */' \
@@ -125,6 +131,17 @@ selftest_checkpatch() {
 		done
 		[[ $e -ge 1 && $w -ge 1 && $c -ge 1 ]] ||
 			why+="summed counts $e/$w/$c miss a category; "
+		# The CamelCase allowance must spare the kernel's identifier only.
+		checkpatch_findings "$RESULTS/checkpatch.log" >"$RESULTS/checkpatch-all.txt"
+		checkpatch_allowed "$RESULTS/checkpatch-all.txt" >"$RESULTS/checkpatch-allowed.txt"
+		if grep -q '<pgntSelftestCamel>' "$RESULTS/checkpatch-allowed.txt" ||
+			! grep -q '<pgntSelftestCamel>' "$RESULTS/checkpatch-all.txt"; then
+			why+="own CamelCase not counted; "
+		fi
+		if [[ -d $CHECKPATCH_DIR/kernel-include ]] &&
+			! grep -q '<XenbusStateClosed>' "$RESULTS/checkpatch-allowed.txt"; then
+			why+="kernel CamelCase XenbusStateClosed not allowed; "
+		fi
 		[[ -z $why ]] || why+="see $RESULTS/checkpatch.log"
 	fi
 	rm -rf "$dir"
