@@ -117,19 +117,38 @@ static u8 pgnt_rw_op(const struct pgnt_info *info, struct request *rq)
 }
 
 /*
- * Fill the data pages of @s and their segment descriptors in @segs.
- * Returns BLK_STS_RESOURCE when the pool or the grant table is exhausted.
+ * Where segment descriptor @i goes: @direct for a direct request, else the
+ * indirect pages, already taken and placed after the data pages in s->gnts.
+ */
+static struct blkif_request_segment *
+pgnt_seg_slot(struct pgnt_ring *ring, struct pgnt_shadow *s,
+	      struct blkif_request_segment *direct, unsigned int i)
+{
+	struct blkif_request_segment *page_segs;
+
+	if (direct)
+		return &direct[i];
+	page_segs = page_address(s->gnts[ring->info->f.max_segs +
+					 i / PGNT_SEGS_PER_INDIRECT_PAGE]->page);
+	return &page_segs[i % PGNT_SEGS_PER_INDIRECT_PAGE];
+}
+
+/*
+ * Fill the data pages of @s and their segment descriptors, in @direct or
+ * (when NULL) in the request's indirect pages.  Returns BLK_STS_RESOURCE
+ * when the pool or the grant table is exhausted.
  */
 static blk_status_t pgnt_map_data(struct pgnt_ring *ring,
 				  struct pgnt_shadow *s, bool write,
 				  unsigned int nseg,
-				  struct blkif_request_segment *segs)
+				  struct blkif_request_segment *direct)
 {
 	bool untrusted = ring->info->f.untrusted;
 	struct scatterlist *sg;
 	unsigned int i;
 
 	for_each_sg(s->sg, sg, nseg, i) {
+		struct blkif_request_segment *seg;
 		struct pgnt_gnt *g;
 
 		/* Our limits keep every segment inside one page, sector-sized. */
@@ -143,9 +162,10 @@ static blk_status_t pgnt_map_data(struct pgnt_ring *ring,
 		s->gnts[s->nr_data++] = g;
 		pgnt_copy_in(g, sg, write, untrusted);
 		ring->st.bounced_segs++;
-		segs[i].gref = g->gref;
-		segs[i].first_sect = sg->offset >> SECTOR_SHIFT;
-		segs[i].last_sect = (sg->offset + sg->length - 1) >> SECTOR_SHIFT;
+		seg = pgnt_seg_slot(ring, s, direct, i);
+		seg->gref = g->gref;
+		seg->first_sect = sg->offset >> SECTOR_SHIFT;
+		seg->last_sect = (sg->offset + sg->length - 1) >> SECTOR_SHIFT;
 	}
 	return BLK_STS_OK;
 }
@@ -158,7 +178,6 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 	struct blkif_request_segment direct[BLKIF_MAX_SEGMENTS_PER_REQUEST];
 	struct pgnt_info *info = ring->info;
 	bool write = rq_data_dir(rq) == WRITE;
-	struct blkif_request_segment *segs;
 	unsigned int nseg = 0, i;
 	blk_status_t sts;
 
@@ -188,8 +207,9 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 
 	/*
 	 * Indirect: the segment array goes into pool pages of its own, which
-	 * the backend only reads.  Flush and FUA are never combined with
-	 * indirect requests (see pgnt_negotiate_features()).
+	 * the backend only reads; they are taken first so that the data
+	 * segments can be described in place.  Flush and FUA are never
+	 * combined with indirect requests (see pgnt_read_features()).
 	 */
 	if (WARN_ON_ONCE(s->data_op != BLKIF_OP_READ &&
 			 s->data_op != BLKIF_OP_WRITE))
@@ -205,12 +225,9 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 		s->gnts[info->f.max_segs + i] = g;
 		s->nr_ind++;
 	}
-	segs = kmalloc_array(nseg, sizeof(*segs), GFP_ATOMIC | __GFP_NOWARN);
-	if (!segs)
-		return BLK_STS_RESOURCE;
-	sts = pgnt_map_data(ring, s, write, nseg, segs);
+	sts = pgnt_map_data(ring, s, write, nseg, NULL);
 	if (sts)
-		goto out_free_segs;
+		return sts;
 
 	req->operation = BLKIF_OP_INDIRECT;
 	req->u.indirect.indirect_op = s->data_op;
@@ -218,18 +235,10 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 	req->u.indirect.id = id;
 	req->u.indirect.sector_number = blk_rq_pos(rq);
 	req->u.indirect.handle = info->handle;
-	for (i = 0; i < s->nr_ind; i++) {
-		struct pgnt_gnt *g = s->gnts[info->f.max_segs + i];
-		unsigned int first = i * PGNT_SEGS_PER_INDIRECT_PAGE;
-		unsigned int n = min_t(unsigned int, nseg - first,
-				       PGNT_SEGS_PER_INDIRECT_PAGE);
-
-		memcpy(page_address(g->page), &segs[first], n * sizeof(*segs));
-		req->u.indirect.indirect_grefs[i] = g->gref;
-	}
-out_free_segs:
-	kfree(segs);
-	return sts;
+	for (i = 0; i < s->nr_ind; i++)
+		req->u.indirect.indirect_grefs[i] =
+			s->gnts[info->f.max_segs + i]->gref;
+	return BLK_STS_OK;
 }
 
 static blk_status_t pgnt_build_discard(struct pgnt_ring *ring,
