@@ -62,7 +62,7 @@ customise_tree() {
 	echo '/dev/vda / ext4 rw,noatime 0 1' >"$TREE/etc/fstab"
 	in_tree passwd -d root >/dev/null
 	local u
-	for u in getty@tty1.service serial-getty@hvc0.service serial-getty@ttyS0.service \
+	for u in getty.target getty@tty1.service serial-getty@hvc0.service serial-getty@ttyS0.service \
 		console-getty.service systemd-timesyncd.service apt-daily.timer apt-daily-upgrade.timer \
 		e2scrub_all.timer e2scrub_reap.service fstrim.timer man-db.timer dpkg-db-backup.timer \
 		systemd-tmpfiles-clean.timer xendomains.service; do

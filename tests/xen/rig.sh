@@ -56,12 +56,12 @@ main() {
 	rsync -a --exclude .gitignore "$XR_DIR/" "$P/xen/"
 	# Our modules for dom0's kernel and every guest kernel. A failed build is not
 	# fatal here: the scenarios that need a .ko then fail on their own, loudly.
-	for k in "$KVER" $(cat "$IMG"/guest/*/kver); do
-		[ -d "$P/ko/$k" ] && continue
+	# shellcheck disable=SC2046 # kernel versions have no spaces
+	for k in $(printf '%s\n' "$KVER" $(cat "$IMG"/guest/*/kver) | sort -u); do
 		if ! "$XR_DIR/build-modules.sh" "$k" "$IMG/headers/$k/build" "$P/ko/$k" >"$OUT/modules-$k.log" 2>&1; then
 			log "rig: WARNING module build for $k FAILED (see $OUT/modules-$k.log); pgnt steps will fail"
 		else
-			log "rig: modules for $k: $(cd "$P/ko/$k" && echo *.ko)"
+			log "rig: modules for $k: $(cd "$P/ko/$k" && echo *.ko) ($(cat "$P/ko/$k/SOURCE") sources)"
 		fi
 	done
 	for g in "$IMG"/guest/*; do

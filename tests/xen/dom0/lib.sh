@@ -416,3 +416,47 @@ fio_ok() {
 	expect_cmp "fio $label exit code" "$FIO_RC" == 0
 	expect_cmp "fio $label job error" "$FIO_ERR" == 0
 }
+
+# ---- shared scenario bodies -------------------------------------------------
+
+# io_suite BACKEND FRONTEND: for each mode in $PERSISTENT_MODES ("1 0"): boot a
+# guest with a brd disk, check negotiation in xenstore, prefill, fio
+# randread/randwrite 4k and 64k at iodepth 32 for $FIO_RUNTIME s each, a crc32c
+# verify pass, grant ops per I/O (asserted for 4k: ~0 maps with persistent
+# grants, ~1 map and as many unmaps per I/O without them on the stock backend).
+io_suite() {
+	local rw bs g
+	BACKEND=$1 FRONTEND=$2
+	for PERSISTENT in ${PERSISTENT_MODES:-1 0}; do
+		be_load "$BACKEND" "$PERSISTENT"
+		disk_brd
+		g=${SCENARIO%%-*}-p$PERSISTENT
+		guest_start "$g" "$DISK:xvdb"
+		gx_must "$g" "fe_load $FRONTEND $PERSISTENT"
+		gx_must "$g" "wait_disk xvdb"
+		xs_features "$g" xvdb
+		expect_cmp "p$PERSISTENT: backend state Connected" "$BE_STATE" == 4
+		expect_cmp "p$PERSISTENT: frontend state Connected" "$FE_STATE" == 4
+		expect_cmp "p$PERSISTENT: backend feature-persistent" "$BE_PERSISTENT" == "$PERSISTENT"
+		expect_cmp "p$PERSISTENT: frontend feature-persistent" "$FE_PERSISTENT" == "$PERSISTENT"
+		# Populate the region (and, with persistent grants, the grant pool).
+		fio_ok "$g" xvdb "p$PERSISTENT-prefill" --rw=write --bs=1m --iodepth=8
+		for bs in 4k 64k; do
+			for rw in randread randwrite; do
+				fio_ok "$g" xvdb "p$PERSISTENT-$rw-$bs" --rw=$rw --bs=$bs --time_based --runtime="$FIO_RUNTIME"
+				[ "$bs" = 4k ] || continue
+				if [ "$PERSISTENT" = 1 ]; then
+					expect_cmp "p1 $rw 4k: map ops per I/O ~0 after warm-up" "$PH_MAP_PER_IO" "<" 0.05
+				elif [ "$BACKEND" = stock ]; then
+					expect_cmp "p0 $rw 4k: map ops per I/O >= 0.95" "$PH_MAP_PER_IO" ">=" 0.95
+					expect_cmp "p0 $rw 4k: map ops per I/O <= 1.1" "$PH_MAP_PER_IO" "<=" 1.1
+					expect_cmp "p0 $rw 4k: unmap ops == map ops" "$PH_UNMAP_OPS" == "$PH_MAP_OPS"
+				fi
+			done
+		done
+		fio_ok "$g" xvdb "p$PERSISTENT-verify" --rw=randwrite --bs=4k --size=16m \
+			--verify=crc32c --do_verify=1 --verify_fatal=1
+		guest_stop "$g"
+	done
+	be_unload
+}

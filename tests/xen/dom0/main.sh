@@ -44,6 +44,8 @@ for s in $SCENARIOS; do
 		cp "/var/log/xen/console/guest-$g.log" "$RESULTS/$s/guest-$g-console.log" 2>/dev/null
 		xl destroy "$g" >/dev/null 2>&1
 	done
+	losetup -D
+	rm -f /run/xr-disks/disk.*
 	[ $rc -eq 124 ] && echo "FAIL scenario timed out after ${SCENARIO_TIMEOUT}s" >>"$RESULTS/$s/checks.txt"
 	nfail=$(grep -c '^FAIL' "$RESULTS/$s/checks.txt" 2>/dev/null)
 	npass=$(grep -c '^PASS' "$RESULTS/$s/checks.txt" 2>/dev/null)

@@ -16,8 +16,10 @@ check "dom0: xen_blkback_pgnt gone after rmmod" bash -c '! grep -q "^xen_blkback
 BACKEND=stock FRONTEND=stock
 be_load stock 1
 disk_brd
+brd=$DISK
+disk_loop 64
 g=skel
-guest_start "$g" "$DISK:xvdb"
+guest_start "$g" "$brd:xvdb" "$DISK:xvdc"
 gk=$(cat "$PAYLOAD/guest/$GUEST_KERNEL/kver")
 gx_ok "$g" "modinfo -F vermagic /xr/ko/xen-blkfront-pgnt.ko | grep '^$gk '"
 FRONTEND=pgnt
@@ -27,13 +29,17 @@ gx_ok "$g" "fe_unload && ! grep -q '^xen_blkfront_pgnt ' /proc/modules"
 # Module swap within one boot: stock frontend, unload, load again; the disk
 # must disappear and come back each time.
 FRONTEND=stock
-gx_ok "$g" "fe_load stock 1 && wait_disk xvdb"
+gx_ok "$g" "fe_load stock 1 && wait_disk xvdb && wait_disk xvdc"
 xs_features "$g" xvdb
 expect_cmp "stock frontend connected" "$FE_STATE" == 4
-gx_ok "$g" "fe_unload && wait_no_disk xvdb"
+# The loop-on-tmpfs disk offers what brd cannot: discard and flush.
+xs_features "$g" xvdc
+expect_cmp "loop disk: backend offers discard" "$BE_DISCARD" == 1
+expect_cmp "loop disk: backend offers flush" "$BE_FLUSH" == 1
+gx_ok "$g" "fe_unload && wait_no_disk xvdb && wait_no_disk xvdc"
 gx_ok "$g" "fe_load pgnt && grep '^xen_blkfront_pgnt ' /proc/modules && fe_unload"
 FRONTEND=stock
-gx_ok "$g" "fe_load stock 1 && wait_disk xvdb"
+gx_ok "$g" "fe_load stock 1 && wait_disk xvdb && wait_disk xvdc"
 xs_features "$g" xvdb
 expect_cmp "stock frontend reconnected after the swap" "$FE_STATE" == 4
 FRONTEND=stock PERSISTENT=1 fio_ok "$g" xvdb skel-after-swap --rw=randrw --bs=4k --size=8m \

@@ -1,0 +1,3 @@
+# shellcheck shell=bash
+# xen-blkback-pgnt <-> xen-blkfront-pgnt, persistent grants on and off (io_suite); needs working drivers
+io_suite pgnt pgnt
