@@ -73,6 +73,17 @@ static void pgnt_fail_saved(struct pgnt_info *info)
 	}
 }
 
+/* Fail everything: no backend will answer. */
+static void pgnt_disconnect(struct pgnt_info *info)
+{
+	lockdep_assert_held(&info->mutex);
+	pgnt_queue_stop(info);
+	WRITE_ONCE(info->state, PGNT_DISCONNECTED);
+	pgnt_rings_free(info, NULL);
+	pgnt_fail_saved(info);
+	pgnt_queue_start(info);
+}
+
 static int pgnt_write_ring_nodes(struct xenbus_transaction xbt,
 				 struct pgnt_info *info, const char *dir,
 				 struct pgnt_ring *ring)
@@ -394,11 +405,7 @@ static void pgnt_closing(struct pgnt_info *info)
 	lockdep_assert_held(&info->mutex);
 	if (dev->state == XenbusStateClosing)
 		return;
-	pgnt_queue_stop(info);
-	WRITE_ONCE(info->state, PGNT_DISCONNECTED);
-	pgnt_rings_free(info, NULL);
-	pgnt_fail_saved(info);
-	pgnt_queue_start(info);
+	pgnt_disconnect(info);
 	xenbus_frontend_closed(dev);
 }
 
@@ -528,16 +535,18 @@ out_free_info:
 	return err;
 }
 
+/*
+ * With a connected backend the disk goes first, so that what is still
+ * cached is written out; otherwise (backend gone, broken, or we were
+ * suspended) the I/O fails first, or del_gendisk() would wait for it.
+ */
 static PGNT_XENBUS_REMOVE_RET pgnt_remove(struct xenbus_device *dev)
 {
 	struct pgnt_info *info = dev_get_drvdata(&dev->dev);
 
 	mutex_lock(&info->mutex);
-	pgnt_queue_stop(info);
-	WRITE_ONCE(info->state, PGNT_DISCONNECTED);
-	pgnt_rings_free(info, NULL);
-	pgnt_fail_saved(info);
-	pgnt_queue_start(info);
+	if (info->state != PGNT_CONNECTED)
+		pgnt_disconnect(info);
 	mutex_unlock(&info->mutex);
 
 	/* Both take the mutex or feed the queue: done before the disk goes. */
@@ -546,6 +555,10 @@ static PGNT_XENBUS_REMOVE_RET pgnt_remove(struct xenbus_device *dev)
 	/* Outside the mutex: sysfs readers take it and del_gendisk waits. */
 	pgnt_disk_destroy(info);
 	flush_work(&info->resplit_work);
+
+	mutex_lock(&info->mutex);
+	pgnt_disconnect(info);
+	mutex_unlock(&info->mutex);
 	pgnt_minors_release(info->first_minor, info->nr_minors);
 	dev_set_drvdata(&dev->dev, NULL);
 	kfree(info);
