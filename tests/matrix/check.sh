@@ -254,6 +254,11 @@ column -t -s $'\t' -o ' | ' "$RESULTS/table.tsv" | tee "$RESULTS/table.txt"
 		echo "checkpatch findings (first 40 of $(grep -c . "$RESULTS/checkpatch-findings.txt");" \
 			"$CP_ALLOWED kernel CamelCase not counted, see checkpatch-allowed.txt):"
 		head -n 40 "$RESULTS/checkpatch-findings.txt" | sed 's/^/  /'
+		echo "checkpatch findings by type:"
+		awk '{ print $2 }' "$RESULTS/checkpatch-findings.txt" | sed 's/:$//' |
+			sort | uniq -c | sort -rn | sed 's/^/  /'
+		echo "checkpatch findings by file:"
+		sed 's/:.*//' "$RESULTS/checkpatch-findings.txt" | sort | uniq -c | sort -rn | sed 's/^/  /'
 	fi
 	if [[ ${#NOTES[@]} -gt 0 ]]; then
 		echo
