@@ -273,6 +273,7 @@ struct pgnt_ring {
 	bool broken;			/* protocol violation: stop consuming */
 	bool more;			/* requests left on the ring */
 	bool stalled;			/* out of pending slots or copy pages */
+	unsigned long log_next;		/* jiffies of the next log_stats line */
 	u32 max_segs;			/* per request, this connection */
 	struct pgnt_pending *pending;
 	struct pgnt_seg *seg_mem;	/* nr_pending * max_segs */
@@ -349,6 +350,7 @@ extern unsigned int pgnt_max_queues;
 extern unsigned int pgnt_max_ring_page_order;
 extern unsigned int pgnt_max_indirect_segments;
 extern unsigned int pgnt_copy_pool_pages;
+extern bool pgnt_log_stats;
 extern atomic_t pgnt_global_mapped;
 
 struct pgnt_dom *pgnt_dom_get(domid_t domid);

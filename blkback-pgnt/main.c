@@ -73,9 +73,9 @@ module_param_named(copy_pool_pages, pgnt_copy_pool_pages, uint, 0644);
 MODULE_PARM_DESC(copy_pool_pages,
 		 "dom0 pages per ring for grant copy, at least one request's worth (default 1024; read at connect)");
 
-static bool pgnt_log_stats;
+bool pgnt_log_stats;
 module_param_named(log_stats, pgnt_log_stats, bool, 0644);
-MODULE_PARM_DESC(log_stats, "Log per-device statistics periodically (default N; not implemented yet)");
+MODULE_PARM_DESC(log_stats, "Log per-ring statistics every 10 seconds (default N)");
 
 /* Persistent grants mapped by this module, all guests. */
 atomic_t pgnt_global_mapped = ATOMIC_INIT(0);

@@ -585,6 +585,23 @@ static bool pgnt_ring_consume(struct pgnt_ring *ring)
 
 /* ---- the ring thread ---- */
 
+static void pgnt_ring_log_stats(struct pgnt_ring *ring)
+{
+	const u64 *c = ring->stats->c;
+
+	if (!READ_ONCE(pgnt_log_stats) || time_before(jiffies, ring->log_next))
+		return;
+	ring->log_next = jiffies + 10 * HZ;
+	dev_info(&ring->be->dev->dev,
+		 "ring %u: rd %llu wr %llu f %llu ds %llu oo %llu pgrants %llu hits %llu misses %llu maps %llu unmaps %llu copies %llu reclaims %llu refusals %llu\n",
+		 ring->idx, c[PGNT_ST_rd_req], c[PGNT_ST_wr_req],
+		 c[PGNT_ST_f_req], c[PGNT_ST_ds_req], c[PGNT_ST_oo_req],
+		 c[PGNT_ST_pgrants_mapped], c[PGNT_ST_pgrant_hits],
+		 c[PGNT_ST_pgrant_misses], c[PGNT_ST_pgrant_maps],
+		 c[PGNT_ST_pgrant_unmaps], c[PGNT_ST_copies],
+		 c[PGNT_ST_reclaims], c[PGNT_ST_budget_refusals]);
+}
+
 static irqreturn_t pgnt_ring_irq(int irq, void *data)
 {
 	struct pgnt_ring *ring = data;
@@ -621,6 +638,7 @@ static int pgnt_ring_thread(void *data)
 			pgnt_ring_consume(ring);
 		}
 		pgnt_grant_reclaim(ring);
+		pgnt_ring_log_stats(ring);
 	}
 	/* Teardown: every bio in flight must finish before grants go. */
 	while (ring->nr_inflight) {
