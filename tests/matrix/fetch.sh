@@ -291,15 +291,27 @@ fetch_newest() {
 		[[ ! -f $SID_CHROOT/usr/src/linux-headers-$abi/Makefile ]]; then
 		log "newest: installing $hpkg=$hver and sparse=$sver in the sid chroot"
 		cp /etc/resolv.conf "$SID_CHROOT/etc/resolv.conf" 2>/dev/null || true
-		chroot_sh "apt-get update -q
+		if chroot_sh "apt-get update -q
 			apt-get install -y -q --no-install-recommends $hpkg sparse
 			old=\$(dpkg-query -W -f='\${Package}\n' 'linux-headers-*' | grep -vxF -e $hpkg -e ${hpkg%-amd64}-common || true)
 			[ -z \"\$old\" ] || apt-get purge -y -q \$old
 			apt-get autoremove --purge -y -q
-			apt-get clean" >"$MATRIX_CACHE/chroot-apt.log" 2>&1 ||
-			{ tail -n 30 "$MATRIX_CACHE/chroot-apt.log" >&2; die "apt-get in the sid chroot failed"; }
-		echo "$key" >"$SID_CHROOT/.key"
+			apt-get clean" >"$MATRIX_CACHE/chroot-apt.log" 2>&1; then
+			echo "$key" >"$SID_CHROOT/.key"
+		else
+			tail -n 30 "$MATRIX_CACHE/chroot-apt.log" >&2
+			# sid is sometimes uninstallable for a day (transitions): keep
+			# the newest kernel installed before, if any, and say so.
+			hpkg=$(sed -n 's/^\(linux-headers-[^=]*\)=.*/\1/p' "$SID_CHROOT/.key" 2>/dev/null) || true
+			[[ -n $hpkg && -f $SID_CHROOT/usr/src/$hpkg/Makefile ]] ||
+				die "apt-get in the sid chroot failed, see $MATRIX_CACHE/chroot-apt.log"
+			log "WARNING: apt-get in the sid chroot failed; keeping $hpkg"
+			abi=${hpkg#linux-headers-}
+		fi
 	fi
+	# What is installed, which a mirror update between the two apt runs
+	# could make differ from the private view's candidate.
+	hver=$(chroot_sh "dpkg-query -W -f='\${Version}' $hpkg")
 	kdir=/usr/src/linux-headers-$abi
 	[[ -d $SID_CHROOT$kdir ]] || die "newest: no $kdir in the chroot"
 	cc=$(kernelvariables_cc "$SID_CHROOT$kdir")
