@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# xen-blkback-pgnt lifecycle: xl block-attach/detach cycles with I/O, guest destroys during fio, frontend reload (reconnect); no grant, device or module reference left, slab stable
+#
+# Guards teardown: every path that ends a connection (detach, destroy with
+# I/O in flight, frontend unbind and rebind) must wait for the I/O, unmap
+# every persistent grant and free the device; the module must unload at the
+# end.  Cycle counts are small for a TCG rig: ATTACH_CYCLES (20),
+# DESTROY_CYCLES (3).
+BACKEND=pgnt FRONTEND=stock PERSISTENT=1
+BBP=/sys/module/xen_blkback_pgnt/parameters
+ATTACH_CYCLES=${ATTACH_CYCLES:-20}
+DESTROY_CYCLES=${DESTROY_CYCLES:-3}
+
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+
+# wait_grants_zero SECONDS: until no persistent grant is mapped.
+wait_grants_zero() {
+	local n=$1
+	while [ "$n" -gt 0 ] && [ "$(cat "$BBP/pgrants_mapped_total")" != 0 ]; do
+		sleep 1
+		n=$((n - 1))
+	done
+	cat "$BBP/pgrants_mapped_total"
+}
+
+be_load pgnt 1
+disk_brd
+D1=$DISK
+disk_brd
+D2=$DISK
+
+# ---- attach/detach with I/O ----
+g=pl-attach
+guest_start "$g" "$D1:xvdb"
+gx_must "$g" "fe_load stock 1 && wait_disk xvdb"
+slab0=$(slab_kb)
+ok=0
+for ((i = 1; i <= ATTACH_CYCLES; i++)); do
+	xl block-attach "$g" "phy:$D2,xvdc,w" >>"$SC_DIR/commands.log" 2>&1 || break
+	gx "$g" "wait_disk xvdc 60 && dd if=/dev/urandom of=/dev/xvdc bs=64k count=16 conv=fsync 2>/dev/null && dd if=/dev/xvdc of=/dev/null bs=64k count=16 2>/dev/null" 120 || break
+	xl block-detach "$g" xvdc >>"$SC_DIR/commands.log" 2>&1 || break
+	gx "$g" "wait_no_disk xvdc 60" 120 || break
+	ok=$i
+done
+expect_cmp "attach/detach cycles with I/O" "$ok" == "$ATTACH_CYCLES"
+domid=$(guest_domid "$g")
+check "no backend device left for xvdc" sh -c "! ls -d /sys/bus/xen-backend/devices/vbd-$domid-$(vdev_id xvdc) 2>/dev/null"
+fio_ok "$g" xvdb pl-after-cycles --rw=randwrite --bs=4k --size=16m --iodepth=32 \
+	--verify=crc32c --do_verify=1 --verify_fatal=1
+
+# ---- frontend unbind/rebind: the backend sees Closed, then a new connection ----
+gx_ok "$g" "fe_unload && wait_no_disk xvdb"
+gx_ok "$g" "fe_load stock 0 && wait_disk xvdb"
+xs_features "$g" xvdb
+expect_cmp "reconnect: state Connected" "$BE_STATE" == 4
+expect_cmp "reconnect without persistent: frontend feature-persistent" "$FE_PERSISTENT" == 0
+fio_ok "$g" xvdb pl-reconnect-p0 --rw=randwrite --bs=4k --size=16m --iodepth=32 \
+	--verify=crc32c --do_verify=1 --verify_fatal=1
+expect_cmp "reconnect without persistent: grants mapped" "$(wait_grants_zero 10)" == 0
+guest_stop "$g"
+expect_cmp "after destroy: grants mapped" "$(wait_grants_zero 10)" == 0
+
+# ---- destroy with I/O in flight ----
+for ((i = 1; i <= DESTROY_CYCLES; i++)); do
+	g=pl-destroy$i
+	guest_start "$g" "$D1:xvdb"
+	gx_must "$g" "fe_load stock 1 && wait_disk xvdb"
+	gx_ok "$g" "fio --name=bg --filename=/dev/xvdb --ioengine=libaio --direct=1 --iodepth=32 --rw=randrw --bsrange=4k-1m --size=64m --time_based --runtime=600 >/dev/null 2>&1 & sleep 5"
+	domid=$(guest_domid "$g")
+	xr_log "destroying $g (domid $domid) during fio"
+	guest_collect "$g"
+	check "dom0: xl destroy $g during I/O" xl destroy "$g"
+	expect_cmp "destroy $i: grants mapped" "$(wait_grants_zero 30)" == 0
+	n=30
+	while [ "$n" -gt 0 ] && ls -d /sys/bus/xen-backend/devices/vbd-"$domid"-* >/dev/null 2>&1; do
+		sleep 1
+		n=$((n - 1))
+	done
+	check "destroy $i: backend devices gone" sh -c "! ls -d /sys/bus/xen-backend/devices/vbd-$domid-* 2>/dev/null"
+done
+
+slab1=$(slab_kb)
+xr_log "slab: ${slab0} kB before the cycles, ${slab1} kB after"
+expect_cmp "slab growth (kB) over all cycles" "$((slab1 - slab0))" "<" 8192
+be_unload
+check "dom0: xen_blkback_pgnt unloaded" sh -c '! grep -q "^xen_blkback_pgnt " /proc/modules'
