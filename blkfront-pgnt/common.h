@@ -29,9 +29,9 @@
 
 #include "pgnt.h"
 #include "pgnt_check.h"
+#include "pgnt_vdev.h"
 
 #define PGNT_DEV_NAME		"xvd"
-#define PGNT_VBD_MAJOR		202
 
 /* A grant reference we do not hold. */
 #define PGNT_GREF_NONE		((grant_ref_t)~0U)
@@ -216,7 +216,6 @@ bool pgnt_gnt_end(struct pgnt_ring *ring, struct pgnt_gnt *g);
 void pgnt_pool_drain(struct pgnt_ring *ring);
 
 /* disk.c */
-int pgnt_vdev_to_minor(u32 vdevice, u32 *minor, u32 *parts_per_disk);
 int pgnt_minors_reserve(u32 first, u32 nr);
 void pgnt_minors_release(u32 first, u32 nr);
 int pgnt_disk_create(struct pgnt_info *info);

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * xen-blkfront-pgnt: the gendisk.  Device numbers and names follow the
- * stock frontend exactly (major 202, 16 minors per disk, 256 in the
- * extended scheme, emulated IDE/SCSI numbers mapped onto xvd), so that
- * fstab, root= and udev rules keep working when a guest switches drivers.
+ * stock frontend exactly (pgnt_vdev.h), so that fstab, root= and udev
+ * rules keep working when a guest switches drivers.
  */
 
 #include <linux/blkdev.h>
@@ -14,69 +13,7 @@
 
 #include "common.h"
 
-/* Layout of the virtual-device number (blkif.h, "Virtual device numbers"). */
-#define PGNT_VDEV_EXTENDED	BIT(28)
-#define PGNT_PARTS_PER_DISK	16
-#define PGNT_PARTS_PER_EXT_DISK	256
-
-/*
- * Emulated disk majors and the first xvd disk index they map to.  IDE
- * majors carry two disks of 64 minors each; SCSI majors 16 disks of 16.
- */
-struct pgnt_emul_major {
-	u16 major;
-	u16 first_disk;
-	u16 minors_per_disk;
-};
-
-static const struct pgnt_emul_major pgnt_emul_majors[] = {
-	{ 3, 0, 64 }, { 22, 2, 64 }, { 33, 4, 64 }, { 34, 6, 64 },
-	{ 56, 8, 64 }, { 57, 10, 64 }, { 88, 12, 64 }, { 89, 14, 64 },
-	{ 90, 16, 64 }, { 91, 18, 64 },
-	{ 8, 0, 16 }, { 65, 16, 16 }, { 66, 32, 16 }, { 67, 48, 16 },
-	{ 68, 64, 16 }, { 69, 80, 16 }, { 70, 96, 16 }, { 71, 112, 16 },
-	{ 128, 128, 16 }, { 129, 144, 16 }, { 130, 160, 16 },
-	{ 131, 176, 16 }, { 132, 192, 16 }, { 133, 208, 16 },
-	{ 134, 224, 16 }, { 135, 240, 16 },
-};
-
-/*
- * The xvd minor of a virtual-device number, and how many minors a disk has
- * in its numbering scheme (16, or 256 in the extended one).
- */
-int pgnt_vdev_to_minor(u32 vdevice, u32 *minor, u32 *parts_per_disk)
-{
-	u32 major, m, parts = PGNT_PARTS_PER_DISK;
-	unsigned int i;
-
-	if (vdevice & PGNT_VDEV_EXTENDED) {
-		m = vdevice & ~PGNT_VDEV_EXTENDED;
-		parts = PGNT_PARTS_PER_EXT_DISK;
-	} else {
-		major = vdevice >> 8;
-		m = vdevice & 0xff;
-		if (major != PGNT_VBD_MAJOR) {
-			for (i = 0; i < ARRAY_SIZE(pgnt_emul_majors); i++)
-				if (pgnt_emul_majors[i].major == major)
-					break;
-			if (i == ARRAY_SIZE(pgnt_emul_majors))
-				return -ENODEV;
-			/* Partitions beyond 15 have no xvd equivalent. */
-			if (m % pgnt_emul_majors[i].minors_per_disk >=
-			    PGNT_PARTS_PER_DISK)
-				return -ENODEV;
-			m = (pgnt_emul_majors[i].first_disk +
-			     m / pgnt_emul_majors[i].minors_per_disk) *
-			    PGNT_PARTS_PER_DISK +
-			    m % pgnt_emul_majors[i].minors_per_disk;
-		}
-	}
-	if (m >= MINORMASK + 1 || m + parts > MINORMASK + 1)
-		return -ENODEV;
-	*minor = m;
-	*parts_per_disk = parts;
-	return 0;
-}
+static_assert(PGNT_VDEV_NAME_MAX <= DISK_NAME_LEN);
 
 /*
  * Minor ranges owned by our disks, so that two vbds naming overlapping
@@ -130,27 +67,6 @@ void pgnt_minors_release(u32 first, u32 nr)
 		}
 	}
 	mutex_unlock(&pgnt_minor_lock);
-}
-
-/* "xvd" + a, b, ..., z, aa, ab, ...: the bijective base-26 disk index. */
-static void pgnt_disk_name(char *buf, size_t len, u32 index, u32 part)
-{
-	char letters[8];
-	int n = 0, i;
-	int pos;
-
-	index++;
-	while (index && n < (int)sizeof(letters)) {
-		index--;
-		letters[n++] = 'a' + index % 26;
-		index /= 26;
-	}
-	pos = snprintf(buf, len, "%s", PGNT_DEV_NAME);
-	for (i = n - 1; i >= 0 && pos < (int)len - 1; i--)
-		buf[pos++] = letters[i];
-	buf[pos] = '\0';
-	if (part)
-		snprintf(buf + pos, len - pos, "%u", part);
 }
 
 void pgnt_disk_fill_limits(const struct pgnt_info *info, struct pgnt_qlim *lim)
@@ -227,9 +143,7 @@ int pgnt_disk_create(struct pgnt_info *info)
 	gd->first_minor = info->first_minor;
 	gd->fops = &pgnt_fops;
 	gd->private_data = info;
-	pgnt_disk_name(gd->disk_name, sizeof(gd->disk_name),
-		       info->first_minor / info->parts_per_disk,
-		       info->first_minor % info->parts_per_disk);
+	pgnt_vdev_name(gd->disk_name, info->first_minor, info->parts_per_disk);
 	set_capacity(gd, info->sectors);
 	info->gd = gd;
 	pgnt_disk_set_state(info);

@@ -491,11 +491,10 @@ static int pgnt_probe(struct xenbus_device *dev,
 		if (cdrom)
 			return -ENXIO;
 	}
-	err = pgnt_vdev_to_minor(vdevice, &minor, &parts);
-	if (err) {
-		xenbus_dev_fatal(dev, err, "unsupported virtual-device %#x",
+	if (pgnt_vdev_translate(vdevice, &minor, &parts)) {
+		xenbus_dev_fatal(dev, -ENODEV, "unsupported virtual-device %#x",
 				 vdevice);
-		return err;
+		return -ENODEV;
 	}
 
 	info = pgnt_kzalloc_obj(*info, GFP_KERNEL);
