@@ -2,7 +2,7 @@
 # Boot Xen + PV dom0 under QEMU/TCG once and run the named scenarios in dom0.
 #
 # Usage: tests/xen/rig.sh [--list] [SCENARIO ...]     (default: stock-basic)
-# Knobs (env): OUT (results dir), FIO_RUNTIME (s per fio job, 10),
+# Knobs (env): OUT (results dir), FIO_RUNTIME (s per fio job, 10), IO_BS ("4k 64k"),
 #   DOM0_VCPUS (2), DOM0_MEM (MiB, 2048), QEMU_MEM (4G), QEMU_SMP (2),
 #   QEMU_TIMEOUT (s, 2400), SCENARIO_TIMEOUT (s, 1200), GUEST_KERNEL (6.1),
 #   GUEST_MEM (MiB, 512), GUEST_VCPUS (1), PERSISTENT_MODES ("1 0"),
@@ -70,8 +70,8 @@ main() {
 	done
 	{
 		printf 'SCENARIOS=%q\n' "${SCENARIOS[*]}"
-		for v in FIO_RUNTIME GUEST_KERNEL GUEST_MEM GUEST_VCPUS PERSISTENT_MODES SCENARIO_TIMEOUT GX_TIMEOUT \
-			GUEST_BOOT_TIMEOUT; do
+		for v in FIO_RUNTIME IO_BS GUEST_KERNEL GUEST_MEM GUEST_VCPUS PERSISTENT_MODES SCENARIO_TIMEOUT \
+			GX_TIMEOUT GUEST_BOOT_TIMEOUT; do
 			[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$P/config/rig.env"

@@ -421,7 +421,8 @@ fio_ok() {
 
 # io_suite BACKEND FRONTEND: for each mode in $PERSISTENT_MODES ("1 0"): boot a
 # guest with a brd disk, check negotiation in xenstore, prefill, fio
-# randread/randwrite 4k and 64k at iodepth 32 for $FIO_RUNTIME s each, a crc32c
+# randread/randwrite in each of $IO_BS ("4k 64k") at iodepth 32 for
+# $FIO_RUNTIME s each, a crc32c
 # verify pass, grant ops per I/O (asserted for 4k: ~0 maps with persistent
 # grants, ~1 map and as many unmaps per I/O without them on the stock backend).
 io_suite() {
@@ -441,7 +442,7 @@ io_suite() {
 		expect_cmp "p$PERSISTENT: frontend feature-persistent" "$FE_PERSISTENT" == "$PERSISTENT"
 		# Populate the region (and, with persistent grants, the grant pool).
 		fio_ok "$g" xvdb "p$PERSISTENT-prefill" --rw=write --bs=1m --iodepth=8
-		for bs in 4k 64k; do
+		for bs in ${IO_BS:-4k 64k}; do
 			for rw in randread randwrite; do
 				fio_ok "$g" xvdb "p$PERSISTENT-$rw-$bs" --rw=$rw --bs=$bs --time_based --runtime="$FIO_RUNTIME"
 				[ "$bs" = 4k ] || continue
