@@ -329,6 +329,11 @@ struct pgnt_be {
 	struct pgnt_bdev bdev;
 	bool readonly;
 	bool cdrom;
+	/*
+	 * Set at connect, read by the ring threads; only sectors changes
+	 * afterwards (ring 0, on resize, WRITE_ONCE).  A stale size is
+	 * harmless: the block layer checks the end of the device too.
+	 */
 	struct pgnt_dev_limits limits;
 	unsigned int max_queues;	/* what we advertised */
 	unsigned int max_order;		/* what we advertised */

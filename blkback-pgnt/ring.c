@@ -585,6 +585,36 @@ static bool pgnt_ring_consume(struct pgnt_ring *ring)
 
 /* ---- the ring thread ---- */
 
+/*
+ * The device changed size (e.g. lvextend): tell the frontend, which
+ * re-reads "sectors" when our state node is rewritten.  Ring 0 watches for
+ * the whole device; the other rings only read the new limit.
+ */
+static void pgnt_ring_check_resize(struct pgnt_ring *ring)
+{
+	struct pgnt_be *be = ring->be;
+	struct xenbus_device *dev = be->dev;
+	u64 sectors;
+	int err;
+
+	if (ring->idx)
+		return;
+	sectors = pgnt_bdev_nr_sectors(be->bdev.bdev);
+	if (sectors == READ_ONCE(be->limits.sectors))
+		return;
+	dev_info(&dev->dev, "size changed from %llu to %llu sectors\n",
+		 READ_ONCE(be->limits.sectors), sectors);
+	WRITE_ONCE(be->limits.sectors, sectors);
+	err = xenbus_printf(XBT_NIL, dev->nodename, PGNT_XS_SECTORS, "%llu",
+			    sectors);
+	if (!err)
+		err = xenbus_printf(XBT_NIL, dev->nodename, "state", "%d",
+				    dev->state);
+	if (err)
+		dev_warn(&dev->dev, "telling the frontend of the new size: %d\n",
+			 err);
+}
+
 static void pgnt_ring_log_stats(struct pgnt_ring *ring)
 {
 	const u64 *c = ring->stats->c;
@@ -638,6 +668,7 @@ static int pgnt_ring_thread(void *data)
 			pgnt_ring_consume(ring);
 		}
 		pgnt_grant_reclaim(ring);
+		pgnt_ring_check_resize(ring);
 		pgnt_ring_log_stats(ring);
 	}
 	/* Teardown: every bio in flight must finish before grants go. */
