@@ -649,8 +649,9 @@ int pgnt_ring_setup(struct pgnt_info *info, struct pgnt_ring *ring)
 	err = xenbus_alloc_evtchn(dev, &ring->evtchn);
 	if (err)
 		goto out_free_sring;
-	snprintf(ring->irq_name, sizeof(ring->irq_name), "%s-q%u",
-		 dev->nodename, ring->index);
+	/* No '/' here: the name becomes a directory under /proc/irq. */
+	snprintf(ring->irq_name, sizeof(ring->irq_name), "blkif-pgnt-%u-q%u",
+		 info->handle, ring->index);
 	err = bind_evtchn_to_irqhandler_lateeoi(ring->evtchn, pgnt_interrupt,
 						0, ring->irq_name, ring);
 	if (err <= 0) {
