@@ -5,6 +5,7 @@
 #   KERNEL: 5.10 6.1 6.12 newest (sid's newest; "sid" is an alias);
 #           default all.  --kdir DIR: one headers dir instead, on the host.
 #   Needs tests/matrix/fetch.sh to have run (check.sh does not download).
+#   MATRIX_SRC=DIR checks another source tree (default: this repository).
 #
 # For each kernel, on a copy of Kbuild, common/, blkfront-pgnt/ and
 # blkback-pgnt/ (snapshotted once, so all kernels see the same sources):
