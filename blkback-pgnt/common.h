@@ -273,6 +273,7 @@ struct pgnt_ring {
 	bool broken;			/* protocol violation: stop consuming */
 	bool more;			/* requests left on the ring */
 	bool stalled;			/* out of pending slots or copy pages */
+	bool eoi_work;			/* requests seen since the last EOI */
 	unsigned long log_next;		/* jiffies of the next log_stats line */
 	u32 max_segs;			/* per request, this connection */
 	struct pgnt_pending *pending;

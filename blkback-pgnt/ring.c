@@ -580,6 +580,8 @@ static bool pgnt_ring_consume(struct pgnt_ring *ring)
 	blk_finish_plug(&plug);
 	/* Answers to refused requests. */
 	pgnt_push(ring);
+	if (seen)
+		ring->eoi_work = true;
 	return seen;
 }
 
@@ -659,11 +661,15 @@ static int pgnt_ring_thread(void *data)
 						 kthread_should_stop(), HZ);
 		pgnt_ring_complete(ring);
 		if (test_and_clear_bit(PGNT_RING_KICKED, &ring->flags)) {
-			bool seen = pgnt_ring_consume(ring);
-
-			/* The event channel stays masked until this EOI. */
-			xen_irq_lateeoi(ring->irq,
-					seen ? 0 : XEN_EOI_FLAG_SPURIOUS);
+			pgnt_ring_consume(ring);
+			/*
+			 * The event channel stays masked until this EOI; an
+			 * event that brought no request since the last one
+			 * is spurious (Xen then delays the next delivery).
+			 */
+			xen_irq_lateeoi(ring->irq, ring->eoi_work ? 0 :
+					XEN_EOI_FLAG_SPURIOUS);
+			ring->eoi_work = false;
 		} else if (ring->more && !ring->stalled) {
 			pgnt_ring_consume(ring);
 		}
