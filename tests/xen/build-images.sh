@@ -187,16 +187,34 @@ make_rootfs() {
 	mkfs.ext4 -q -F -L xrdom0 -d "$TREE" "$OUT/rootfs.img" 3G
 }
 
+# unmount_tree: whatever debootstrap or a killed build left mounted in the tree.
+unmount_tree() {
+	local m
+	[ -n "${TREE:-}" ] || return 0
+	awk -v t="$TREE" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r |
+		while read -r m; do umount -l "$m" || true; done
+}
+
 main() {
 	require_root
 	local key
 	key=$(image_key)
 	IMG="$XR_CACHE/images/$key"
+	mkdir -p "$XR_CACHE"
+	# Several people may run the rig at once: one build at a time, the others
+	# wait for it and then find the cache filled.
+	exec 9>"$XR_CACHE/build.lock"
+	if ! flock -n 9; then
+		log "images: another build is running, waiting for it"
+		flock 9
+	fi
 	if [ -f "$IMG/done" ]; then
 		log "images: cache hit $IMG"
 	else
 		log "images: cache miss, building $IMG"
 		OUT="$XR_CACHE/tmp/$key.build" TREE="$XR_CACHE/tmp/$key.build/tree" DEBS="$XR_CACHE/debs/extra"
+		trap unmount_tree EXIT
+		unmount_tree
 		rm -rf "$OUT"
 		mkdir -p "$OUT" "$DEBS"
 		bootstrap_tree

@@ -6,7 +6,7 @@
 #   DOM0_VCPUS (2), DOM0_MEM (MiB, 2048), QEMU_MEM (4G), QEMU_SMP (2),
 #   QEMU_TIMEOUT (s, 2400), SCENARIO_TIMEOUT (s, 1200), GUEST_KERNEL (6.1),
 #   GUEST_MEM (MiB, 512), GUEST_VCPUS (1), PERSISTENT_MODES ("1 0"),
-#   XR_CACHE (/var/cache/xen-blk-pgnt/rig).
+#   XR_CACHE (/var/cache/xen-blk-pgnt/rig), XR_QEMU_LOCK (1: wait for other rig boots).
 # Exit: 0 every scenario passed; 1 a scenario failed; 2 the rig itself failed
 #   (no boot, timeout, no results); 3 usage or build error.
 set -euo pipefail
@@ -94,6 +94,15 @@ main() {
 		-drive "file=$OUT/payload.img,if=virtio,format=raw,cache=unsafe"
 		-net none -display none -monitor none -no-reboot -serial "file:$OUT/serial.log")
 	printf '%q ' "${QEMU[@]}" >"$OUT/qemu-cmdline.txt"
+	# One rig boot at a time on this machine (2 cores: a second QEMU halves the
+	# speed of both and skews every timing). XR_QEMU_LOCK=0 skips the wait.
+	if [ "${XR_QEMU_LOCK:-1}" = 1 ]; then
+		exec 8>"$XR_CACHE/qemu.lock"
+		if ! flock -n 8; then
+			log "rig: another rig boot is running on this machine, waiting for it"
+			flock 8
+		fi
+	fi
 	log "rig: booting Xen under QEMU/TCG (timeout ${QEMU_TIMEOUT}s, dom0 $DOM0_VCPUS vCPUs/$DOM0_MEM MiB)"
 	: >"$OUT/serial.log"
 	tb=$(date +%s)
