@@ -11,8 +11,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/host.sh"
 
-# Bump when the recipe changes in a way the hashed files do not show.
+# Bump when the recipe changes in a way the hashed functions/files do not show.
 RECIPE_VERSION=1
+RECIPE_FUNCS="in_tree bootstrap_tree customise_tree tree_pkg_version fetch_in_tree fetch_hypervisor
+	fetch_headers build_guest_userland build_guest build_guests make_rootfs"
 DOM0_PKGS=linux-image-amd64,xen-utils-4.17,xenstore-utils,fio,systemd-sysv,udev,kmod,initramfs-tools,busybox,e2fsprogs,procps,iproute2,util-linux,gawk,cpio,gzip
 # Slim guests. NAME:how; "dom0" = the dom0 image's own kernel. Other kernels
 # (5.10 bullseye, 6.12 bookworm-backports, sid) plug in here as new kinds.
@@ -36,7 +38,11 @@ image_key() {
 			"$RECIPE_VERSION" "$XR_SUITE" "$XR_MIRROR" "$DOM0_PKGS" "$GUEST_KERNELS" \
 			"$GUEST_MOD_DIRS" "$GUEST_BINS"
 		printf 'release=%s\n' "$(release_date)"
-		hash_files "$XR_DIR/build-images.sh" "$XR_DIR"/image/*
+		# The functions that decide the images' content, not the whole script:
+		# changing locking or logging must not rebuild anything.
+		# shellcheck disable=SC2086 # a list of function names
+		declare -f $RECIPE_FUNCS
+		hash_files "$XR_DIR"/image/*
 	} | sha256sum | cut -c1-16
 }
 
