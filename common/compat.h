@@ -469,13 +469,21 @@ static inline void pgnt_gnttab_end_deferred(grant_ref_t ref, struct page *page)
 #endif
 }
 
-/* v5.11 "mm/highmem: Provide kmap_local*": kmap_atomic() before it. */
+/*
+ * v5.11 "mm/highmem: Provide kmap_local*".  Before it only the deprecated
+ * kmap_atomic() would do; the kernels we support there (Debian 5.10, amd64)
+ * have no highmem, where every page is mapped already.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0) && defined(CONFIG_HIGHMEM)
+#error "xen-blk-pgnt needs Linux 5.11 or later on kernels with highmem"
+#endif
+
 static inline void *pgnt_kmap(struct page *page)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
 	return kmap_local_page(page);
 #else
-	return kmap_atomic(page);
+	return page_address(page);
 #endif
 }
 
@@ -483,8 +491,6 @@ static inline void pgnt_kunmap(void *addr)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
 	kunmap_local(addr);
-#else
-	kunmap_atomic(addr);
 #endif
 }
 
