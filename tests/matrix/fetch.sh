@@ -23,7 +23,10 @@ OFFLINE=0
 for a in "$@"; do
 	case $a in
 	--offline) OFFLINE=1 ;;
-	-h | --help) usage; exit 0 ;;
+	-h | --help)
+		usage
+		exit 0
+		;;
 	*) die "unknown argument: $a" ;;
 	esac
 done

@@ -135,7 +135,10 @@ parse_common_args() {
 		--results) RESULTS=${2:?--results needs a directory} && shift ;;
 		--kdir) KDIR=${2:?--kdir needs a directory} && shift ;;
 		--no-selftest) NO_SELFTEST=1 ;;
-		-h | --help) usage && exit 0 ;;
+		-h | --help)
+			usage
+			exit 0
+			;;
 		sid) KERNELS+=(newest) ;;
 		-*) die "unknown option: $1" ;;
 		*)
@@ -156,7 +159,8 @@ parse_common_args() {
 
 # The usage text: the script's leading comment block.
 usage() {
-	sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'
+	# || true: a reader such as head may close the pipe early.
+	sed -n '2,/^set -E\{0,1\}e/p' "$0" | sed '$d; s/^# \{0,1\}//' || true
 }
 
 # Load the K_* environment of one entry of KERNELS.
