@@ -247,7 +247,13 @@ main() {
 		mkdir -p "$XR_CACHE/images"
 		mv "$OUT" "$IMG"
 		log "images: built $IMG"
+		# Keep this image and the one before it; older ones are stale.
+		find "$XR_CACHE/images" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn |
+			tail -n +3 | cut -d' ' -f2- | while read -r d; do
+			log "images: pruning stale $d"
+			rm -rf "$d"
+		done
 	fi
 	printf 'IMG=%s\n' "$IMG" >"$XR_CACHE/current.env"
 }
-main "$@"
+main "$@"; exit  # one line: bash must not read past it if this file changes while running

@@ -76,4 +76,4 @@ main() {
 		log "modules: $(basename "$ko") vermagic ${vm%% *} ($(cat "$cached/source") sources)"
 	done
 }
-main "$@"
+main "$@"; exit  # one line: bash must not read past it if this file changes while running

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(qemu-system-x86 qemu-utils debootstrap e2fsprogs cpio rsync zstd xz-utils gzip
 	make gcc-12 gcc libelf-dev bc flex bison kmod dpkg-dev curl ca-certificates
-	coreutils util-linux python3)
+	coreutils util-linux bsdextrautils python3)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -6,7 +6,8 @@
 #   DOM0_VCPUS (2), DOM0_MEM (MiB, 2048), QEMU_MEM (4G), QEMU_SMP (2),
 #   QEMU_TIMEOUT (s, 2400), SCENARIO_TIMEOUT (s, 1200), GUEST_KERNEL (6.1),
 #   GUEST_MEM (MiB, 512), GUEST_VCPUS (1), PERSISTENT_MODES ("1 0"),
-#   XR_CACHE (/var/cache/xen-blk-pgnt/rig), XR_QEMU_LOCK (1: wait for other rig boots).
+#   XR_CACHE (/var/cache/xen-blk-pgnt/rig), XR_QEMU_LOCK (1: wait for other rig boots),
+#   KEEP_PAYLOAD (0: delete payload.img once the results are extracted).
 # Exit: 0 every scenario passed; 1 a scenario failed; 2 the rig itself failed
 #   (no boot, timeout, no results); 3 usage or build error.
 set -euo pipefail
@@ -134,8 +135,10 @@ main() {
 		log "rig: scenario $s: $st"
 	done
 	[ "$(cat "$OUT/results/status" 2>/dev/null)" = PASS ] || [ $rc -ne 0 ] || rc=1
+	# The results are out; the payload image (1 GiB sparse) only matters for debugging.
+	[ "${KEEP_PAYLOAD:-0}" = 1 ] || [ ! -s "$OUT/results/status" ] || rm -f "$OUT/payload.img"
 	"$XR_DIR/report.sh" "$OUT" || true
 	log "rig: $([ $rc -eq 0 ] && echo PASS || echo FAIL) (exit $rc), results in $OUT"
 	exit $rc
 }
-main "$@"
+main "$@"; exit  # one line: bash must not read past it if this file changes while running
