@@ -27,7 +27,7 @@
 # Exit: 0 all clean, 1 a finding or a checker that did not run, 2 setup
 # error (e.g. fetch.sh not run).
 set -Eeuo pipefail
-trap 'echo "[matrix] check.sh: internal error at line $LINENO" >&2; exit 2' ERR
+trap 'echo "[matrix] check.sh: internal error (or output closed) at line $LINENO" >&2; exit 2' ERR
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=${MATRIX_SRC:-$(cd "$HERE/../.." && pwd)}
 # shellcheck source=lib.sh

@@ -141,7 +141,7 @@ headers_pkg() {
 	local v
 	v=$(cand "$1" linux-headers-amd64)
 	[[ -n $v ]] || die "no linux-headers-amd64 in view $1"
-	deps_of "$1" linux-headers-amd64 "$v" | grep -m1 -E '^linux-headers-.*-amd64$' ||
+	deps_of "$1" linux-headers-amd64 "$v" | grep -E '^linux-headers-.*-amd64$' | sed -n 1p | grep . ||
 		die "linux-headers-amd64=$v in view $1 names no headers package"
 }
 
@@ -173,7 +173,7 @@ unpack_into() {
 # path, given the headers dir and an optional prefix (chroot) to add.
 common_makefile() {
 	local kdir=$1 prefix=$2 inc
-	inc=$(sed -n 's/^include \(\/.*\/Makefile\)$/\1/p' "$prefix$kdir/Makefile" | head -n1)
+	inc=$(sed -n 's/^include \(\/.*\/Makefile\)$/\1/p' "$prefix$kdir/Makefile" | sed -n 1p)
 	if [[ -n $inc ]]; then
 		# Unpacked trees already carry the prefix in their include line.
 		[[ $inc == "$prefix"/* ]] || inc=$prefix$inc
@@ -332,7 +332,7 @@ fetch_checkpatch() {
 	local d=$MATRIX_CACHE/checkpatch sver spkg vver key f members=()
 	sver=$(cand sid linux-source)
 	[[ -n $sver ]] || die "no linux-source in sid"
-	spkg=$(deps_of sid linux-source "$sver" | grep -m1 -E '^linux-source-[0-9]') ||
+	spkg=$(deps_of sid linux-source "$sver" | grep -E '^linux-source-[0-9]' | sed -n 1p | grep .) ||
 		die "linux-source=$sver names no linux-source-X"
 	vver=$(cand sid "$spkg")
 	key="$spkg=$vver"

@@ -61,7 +61,7 @@ load_kdir_env() {
 kernelvariables_cc() {
 	local cc=''
 	if [[ -r $1/.kernelvariables ]]; then
-		cc=$(sed -n 's/^CC *= *//p' "$1/.kernelvariables" | head -n1)
+		cc=$(sed -n 's/^CC *= *//p' "$1/.kernelvariables" | sed -n 1p)
 		cc=${cc##*)}
 		cc=${cc#\$(CROSS_COMPILE)}
 	fi
@@ -106,7 +106,8 @@ scratch_inside() {
 # One line naming the compiler the current kernel builds with.
 k_compiler() {
 	local v
-	v=$(k_run "$K_CC" --version 2>/dev/null | head -n1) || v=''
+	v=$(k_run "$K_CC" --version 2>/dev/null) || v=''
+	v=${v%%$'\n'*}
 	echo "${v:-$K_CC (not found)}"
 }
 

@@ -18,7 +18,7 @@
 # the closing line is "selftest: N passed, N failed".
 # Exit: 0 all detected, 1 some checker failed, 2 setup error.
 set -Eeuo pipefail
-trap 'echo "[matrix] selftest.sh: internal error at line $LINENO" >&2; exit 2' ERR
+trap 'echo "[matrix] selftest.sh: internal error (or output closed) at line $LINENO" >&2; exit 2' ERR
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
