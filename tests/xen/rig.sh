@@ -139,6 +139,6 @@ main() {
 	[ "${KEEP_PAYLOAD:-0}" = 1 ] || [ ! -s "$OUT/results/status" ] || rm -f "$OUT/payload.img"
 	"$XR_DIR/report.sh" "$OUT" || true
 	log "rig: $([ $rc -eq 0 ] && echo PASS || echo FAIL) (exit $rc), results in $OUT"
-	exit $rc
+	return $rc
 }
 main "$@"; exit  # one line: bash must not read past it if this file changes while running
