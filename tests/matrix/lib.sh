@@ -36,7 +36,7 @@ is_kernel() {
 }
 
 # Load $MATRIX_CACHE/env/<kernel>.env (written by fetch.sh) into K_* vars:
-#   K_NAME K_RELEASE K_PKGVER K_KDIR K_CHROOT K_PATH K_CC K_SPARSE_DESC
+#   K_NAME K_RELEASE K_PKGVER K_KDIR (as make sees it) K_CHROOT K_PATH K_CC
 load_kernel_env() {
 	local f=$MATRIX_CACHE/env/$1.env
 	[[ -r $f ]] || die "no $f: run tests/matrix/fetch.sh first"
