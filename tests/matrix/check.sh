@@ -2,7 +2,8 @@
 # The kernel build matrix and static checks of the module sources.
 #
 # Usage: check.sh [--results DIR] [--no-selftest] [--kdir DIR | KERNEL...]
-#   KERNEL: 5.10 6.1 6.12 newest (sid's newest; "sid" is an alias);
+#   KERNEL: 5.10 6.1 6.12 newest (sid's newest; "sid" and its series,
+#           e.g. "7.2", are aliases);
 #           default all.  --kdir DIR: one headers dir instead, on the host.
 #   Needs tests/matrix/fetch.sh to have run (check.sh does not download).
 #   MATRIX_SRC=DIR checks another source tree (default: this repository).

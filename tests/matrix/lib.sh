@@ -49,7 +49,7 @@ load_kernel_env() {
 # Describe an ad-hoc headers dir (--kdir) in the same K_* variables.
 load_kdir_env() {
 	local kdir
-	kdir=$(cd "$1" && pwd) || die "no such directory: $1"
+	kdir=$(cd "$1" 2>/dev/null && pwd) || die "no such directory: $1"
 	[[ -e $kdir/Makefile ]] || die "$kdir has no Makefile: not a kernel tree"
 	K_NAME=kdir K_KDIR=$kdir K_CHROOT='' K_PATH='' K_PKGVER='-'
 	K_RELEASE=$(cat "$kdir/include/config/kernel.release" 2>/dev/null) ||
@@ -143,8 +143,13 @@ parse_common_args() {
 		sid) KERNELS+=(newest) ;;
 		-*) die "unknown option: $1" ;;
 		*)
-			is_kernel "$1" || die "unknown kernel '$1' (one of: ${MATRIX_KERNELS[*]})"
-			KERNELS+=("$1")
+			if is_kernel "$1"; then
+				KERNELS+=("$1")
+			elif [[ $1 == "$(newest_series)" ]]; then
+				KERNELS+=(newest) # e.g. "7.2" while sid's newest is 7.2
+			else
+				die "unknown kernel '$1' (one of: ${MATRIX_KERNELS[*]} sid $(newest_series))"
+			fi
 			;;
 		esac
 		shift
@@ -156,6 +161,14 @@ parse_common_args() {
 	elif [[ ${#KERNELS[@]} -eq 0 ]]; then
 		KERNELS=("${MATRIX_KERNELS[@]}")
 	fi
+}
+
+# The newest kernel's series (e.g. 7.2), if fetched.
+newest_series() {
+	local r
+	r=$(sed -n 's/^K_RELEASE=//p' "$MATRIX_CACHE/env/newest.env" 2>/dev/null) || true
+	[[ $r =~ ^([0-9]+\.[0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+	return 0
 }
 
 # The usage text: the script's leading comment block.
