@@ -49,7 +49,7 @@ check() {
 expect_cmp() {
 	local desc=$1 a=$2 op=$3 b=$4
 	if awk -v a="$a" -v b="$b" -v op="$op" 'BEGIN {
-		if (a == "" || b == "" || a == "n/a") exit 1
+		if (a == "" || b == "" || a == "n/a" || b == "n/a") exit 1
 		r = (op == "<") ? a < b : (op == "<=") ? a <= b : (op == ">") ? a > b : \
 		    (op == ">=") ? a >= b : (op == "==") ? a == b : (op == "!=") ? a != b : 0
 		exit !r }'; then
@@ -81,14 +81,17 @@ sc_begin() {
 	SC_DIR=$RESULTS/$SCENARIO
 	mkdir -p "$SC_DIR/steps" "$SC_DIR/fio"
 	: >"$SC_DIR/checks.txt"
-	SC_DMESG_START=$(dmesg | wc -l)
-	export SCENARIO SC_DIR SC_DMESG_START
+	# A marker in the kernel log, so sc_end finds this scenario's messages
+	# even after the ring buffer wrapped.
+	echo "xenrig: scenario $SCENARIO begin" >/dev/kmsg
+	export SCENARIO SC_DIR
 	xr_log "begin"
 }
 
 # sc_end: dmesg check, then the verdict as exit code.
 sc_end() {
-	dmesg | tail -n +"$((SC_DMESG_START + 1))" >"$SC_DIR/dom0-dmesg.txt"
+	dmesg | sed -n "/xenrig: scenario $SCENARIO begin/,\$p" >"$SC_DIR/dom0-dmesg.txt"
+	[ -s "$SC_DIR/dom0-dmesg.txt" ] || dmesg >"$SC_DIR/dom0-dmesg.txt"
 	dmesg_clean "dom0" "$SC_DIR/dom0-dmesg.txt" || true
 	if grep -q '^FAIL' "$SC_DIR/checks.txt"; then return 1; fi
 	if ! grep -q '^PASS' "$SC_DIR/checks.txt"; then
@@ -113,7 +116,9 @@ dmesg_clean() {
 mod_loaded() { grep -q "^$1 " /proc/modules; }
 
 # be_load stock|pgnt [feature_persistent]: make exactly this backend loaded,
-# with the persistent-grant parameter set. Only valid with no guests running.
+# with the persistent-grant parameter set. When it is loaded already, only the
+# parameter is written (it applies from the next connect, guests may run);
+# otherwise the other backend is unloaded first (no guest may use it then).
 be_load() {
 	local kind=$1 p=${2:-}
 	local mod=xen_blkback other=xen_blkback_pgnt
@@ -142,7 +147,9 @@ be_unload() {
 	done
 }
 
-# disk_brd: print a fresh 256 MiB RAM disk (no discard, no flush).
+# disk_brd: set DISK to the next unused of eight 256 MiB RAM disks (no
+# discard, no flush). brd keeps its data for the whole boot, so a disk may hold
+# an earlier scenario's data: write before you read.
 BRD_NEXT=0
 disk_brd() {
 	if ! mod_loaded brd; then
@@ -444,7 +451,7 @@ io_suite() {
 		fio_ok "$g" xvdb "p$PERSISTENT-prefill" --rw=write --bs=1m --iodepth=8
 		for bs in ${IO_BS:-4k 64k}; do
 			for rw in randread randwrite; do
-				fio_ok "$g" xvdb "p$PERSISTENT-$rw-$bs" --rw=$rw --bs=$bs --time_based --runtime="$FIO_RUNTIME"
+				fio_ok "$g" xvdb "p$PERSISTENT-$rw-$bs" --rw="$rw" --bs="$bs" --time_based --runtime="$FIO_RUNTIME"
 				[ "$bs" = 4k ] || continue
 				if [ "$PERSISTENT" = 1 ]; then
 					expect_cmp "p1 $rw 4k: map ops per I/O ~0 after warm-up" "$PH_MAP_PER_IO" "<" 0.05

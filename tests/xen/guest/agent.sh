@@ -78,9 +78,10 @@ send() {
 	xenstore-write $args "$X/out/$1/n" "$i" && xenstore-write "$X/rc" "$1 $2"
 }
 
-DOMID=$(xenstore-read domid)
-X=/local/domain/$DOMID/data/xr
-say "agent up: domid $DOMID kernel $(uname -r) uptime $(cut -d' ' -f1 /proc/uptime)s"
+# Relative paths resolve to this domain's home, which stays right after
+# xl save/restore (new domid); only the watch needs the absolute path.
+X=data/xr
+say "agent up: domid $(xenstore-read domid) kernel $(uname -r) uptime $(cut -d' ' -f1 /proc/uptime)s"
 xenstore-write "$X/state" ready
 last=""
 while :; do
@@ -89,7 +90,7 @@ while :; do
 	if [ -z "$cmd" ] || [ "$seq" = "$last" ]; then
 		# The watch fires once at registration and once per change; the timeout
 		# covers a change that lands between the read above and the watch.
-		timeout 10 xenstore-watch -n 2 "$X/cmd" >/dev/null 2>&1
+		timeout 10 xenstore-watch -n 2 "/local/domain/$(xenstore-read domid)/$X/cmd" >/dev/null 2>&1
 		continue
 	fi
 	last=$seq
