@@ -5,7 +5,9 @@
 set -uo pipefail
 PAYLOAD=/payload
 # shellcheck source=/dev/null
-. "$PAYLOAD/config/rig.env"
+. "$PAYLOAD/config/rig.env" # SCENARIOS and the knobs rig.sh passed on
+: "${SCENARIOS:?rig.env names no scenario}"
+# shellcheck source=lib.sh
 . "$PAYLOAD/xen/dom0/lib.sh"
 mkdir -p "$RESULTS" /run/xr
 : >"$RESULTS/summary.txt"
@@ -32,6 +34,7 @@ gops_init >>"$RESULTS/dom0.log" 2>&1 || xr_log "main: WARNING kprobe setup faile
 overall=PASS
 for s in $SCENARIOS; do
 	t0=$(uptime_s)
+	# shellcheck disable=SC2016 # expanded by the inner bash
 	timeout -k 10 "$SCENARIO_TIMEOUT" bash -c '
 		set -u -o pipefail
 		. "$0/config/rig.env"; . "$0/xen/dom0/lib.sh"
