@@ -104,16 +104,22 @@ static void pgnt_copy_out(struct pgnt_shadow *s)
 	}
 }
 
-/* Ring operation for a read or write request (or an empty flush). */
-static u8 pgnt_rw_op(const struct pgnt_info *info, struct request *rq)
+/*
+ * Ring operation for a read, write or flush request; false when the backend
+ * has no flush (BLKIF_OP_READ is 0, so 0 cannot mean "none" here).
+ */
+static bool pgnt_rw_op(const struct pgnt_info *info, struct request *rq,
+		       u8 *op)
 {
 	u8 flush_op = READ_ONCE(info->f.flush_op);
 
-	if (req_op(rq) == REQ_OP_FLUSH)
-		return flush_op;
-	if ((rq->cmd_flags & REQ_FUA) && READ_ONCE(info->f.fua))
-		return flush_op;
-	return rq_data_dir(rq) == WRITE ? BLKIF_OP_WRITE : BLKIF_OP_READ;
+	if (req_op(rq) == REQ_OP_FLUSH ||
+	    ((rq->cmd_flags & REQ_FUA) && READ_ONCE(info->f.fua))) {
+		*op = flush_op;
+		return flush_op != 0;
+	}
+	*op = rq_data_dir(rq) == WRITE ? BLKIF_OP_WRITE : BLKIF_OP_READ;
+	return true;
 }
 
 /*
@@ -181,8 +187,7 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 	unsigned int nseg = 0, i;
 	blk_status_t sts;
 
-	s->data_op = pgnt_rw_op(info, rq);
-	if (!s->data_op)
+	if (!pgnt_rw_op(info, rq, &s->data_op))
 		return BLK_STS_NOTSUPP;
 	if (req_op(rq) != REQ_OP_FLUSH) {
 		sg_init_table(s->sg, info->f.max_segs);
