@@ -30,6 +30,9 @@ pgnt_gcache.h ## if (n->users)\n\t\treturn -1;\n\twhile ## while
 pgnt_gcache.h ## if (pgnt_gcache_lookup(c, gref))\n\t\treturn -1; ## 
 pgnt_gcache.h ## n->lru_prev = c->lru.lru_prev; ## n->lru_prev = &c->lru;
 pgnt_gcache.h ## if (n && now - n->last_used >= min_age) ## if (n && now - n->last_used > min_age)
+pgnt_vdev.h ## if (m % e->minors_per_disk >= PGNT_PARTS_PER_DISK) ## if (0)
+pgnt_vdev.h ## index--; ## ;
+pgnt_vdev.h ## m = (e->first_disk + m / e->minors_per_disk) * ## m = (e->first_disk + m / 16) *
 LIST
 )
 
