@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
-# Build (or reuse) the rig's images from Debian packages only:
+# shellcheck disable=SC2317 # guest_kind_* are only called as "guest_kind_$kind"
+# Build (or reuse) the rig's images from Debian packages only, in two cached stages.
+#
+# dom0 image: $XR_CACHE/images/<key>/, key = hash of suite, mirror, package
+#   lists, the content-producing functions below, image/*, the suite's Release date
 #   xen            Xen hypervisor (multiboot ELF), same version as the dom0's xen-utils
 #   vmlinuz, initrd.img, rootfs.img   dom0 kernel/initrd and debootstrap'd ext4 root
-#   guest/<name>/{vmlinuz,initramfs.cpio.gz,kver}   slim guest: busybox, fio, kmod,
-#                  xenstore-utils and the guest kernel's block/xen modules, no root disk
-#   headers/<kver>/  unpacked linux-headers for every kernel above (for build-modules.sh)
-# Output: $XR_CACHE/images/<key>/ where key hashes every input (suite, mirror,
-# package list, recipe files, the suite's Release date). $XR_CACHE/current.env
-# points the other scripts at it. A cache hit costs well under a second.
+#   headers/<kver>/build              the dom0 kernel's unpacked linux-headers
+#   guest-userland.cpio.gz            kernel-independent part of every slim guest:
+#                                     busybox, fio, kmod, xenstore-utils + libraries
+#   kernel/<kver>/                    the dom0 kernel's vmlinuz + block/xen modules
+# slim guests: $XR_CACHE/guests/<name>-<key>/ for each NAME:KIND[:ARG] of
+#   GUEST_KERNELS, key = hash of the dom0 image key, the spec, the kernel version
+#   and the guest functions: vmlinuz, initramfs.cpio.gz, kver, headers (build dir)
+#   KIND dom0        the dom0's own kernel (6.1 from bookworm)
+#   KIND apt:SUITE   linux-image-amd64 of another suite through a private apt
+#                    view, e.g. 6.12:apt:bookworm-backports (adding a kind = one
+#                    guest_kind_<KIND> function)
+# $XR_CACHE/current.env names the image (IMG) and the guests (GUESTS="name=dir ...").
+# A cache hit costs well under a second (plus one apt-get update per day for apt kinds).
 set -euo pipefail
 . "$(dirname "$0")/lib/host.sh"
 
 # Bump when the recipe changes in a way the hashed functions/files do not show.
 RECIPE_VERSION=1
 RECIPE_FUNCS="in_tree bootstrap_tree customise_tree tree_pkg_version fetch_in_tree fetch_hypervisor
-	fetch_headers build_guest_userland build_guest build_guests make_rootfs"
+	unpack_headers fetch_headers build_guest_userland save_guest_kernel make_rootfs"
+GUEST_FUNCS="build_guest unpack_headers"
 DOM0_PKGS=linux-image-amd64,xen-utils-4.17,xenstore-utils,fio,systemd-sysv,udev,kmod,initramfs-tools,busybox,e2fsprogs,procps,iproute2,util-linux,gawk,cpio,gzip
-# Slim guests. NAME:how; "dom0" = the dom0 image's own kernel. Other kernels
-# (5.10 bullseye, 6.12 bookworm-backports, sid) plug in here as new kinds.
+# Slim guest kernels, NAME:KIND[:ARG] (see the head of this file).
 GUEST_KERNELS=${GUEST_KERNELS:-6.1:dom0}
 # Modules of the guest kernel that go into the slim initramfs (paths under kernel/).
 GUEST_MOD_DIRS="drivers/block drivers/xen crypto lib arch/x86/crypto"
@@ -34,9 +45,8 @@ release_date() {
 
 image_key() {
 	{
-		printf 'recipe=%s suite=%s mirror=%s\npkgs=%s\nguests=%s\nmoddirs=%s\nbins=%s\n' \
-			"$RECIPE_VERSION" "$XR_SUITE" "$XR_MIRROR" "$DOM0_PKGS" "$GUEST_KERNELS" \
-			"$GUEST_MOD_DIRS" "$GUEST_BINS"
+		printf 'recipe=%s suite=%s mirror=%s\npkgs=%s\nmoddirs=%s\nbins=%s\n' \
+			"$RECIPE_VERSION" "$XR_SUITE" "$XR_MIRROR" "$DOM0_PKGS" "$GUEST_MOD_DIRS" "$GUEST_BINS"
 		printf 'release=%s\n' "$(release_date)"
 		# The functions that decide the images' content, not the whole script:
 		# changing locking or logging must not rebuild anything.
@@ -107,27 +117,44 @@ fetch_hypervisor() {
 	echo "xen-hypervisor-4.17-amd64 $ver" >>"$OUT/manifest.txt"
 }
 
-# fetch_headers KVER KVERSION: linux-headers-KVER + its -common + linux-kbuild,
-# all at the image's version, unpacked under headers/KVER with the absolute
-# include in the arch Makefile rewritten.
-fetch_headers() {
-	local kver=$1 version=$2 root="$OUT/headers/$1" deb dep extra=()
-	log "images: headers for $kver ($version)"
-	fetch_in_tree "linux-headers-$kver=$version"
-	deb=$(ls "$DEBS"/linux-headers-"$kver"_*.deb)
-	for dep in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' | awk '{print $1}'); do
-		case $dep in linux-headers-*-common* | linux-kbuild-*) extra+=("$dep=$version") ;; esac
-	done
-	fetch_in_tree "${extra[@]}"
+# unpack_headers ROOT KVER DEB...: linux-headers debs unpacked under ROOT with
+# the arch Makefile's absolute include made relative; ROOT/build is the tree.
+unpack_headers() {
+	local root=$1 kver=$2 deb
+	shift 2
 	mkdir -p "$root"
-	dpkg-deb -x "$deb" "$root"
-	for dep in "${extra[@]}"; do dpkg-deb -x "$(ls "$DEBS/${dep%%=*}"_*.deb)" "$root"; done
+	for deb in "$@"; do dpkg-deb -x "$deb" "$root"; done
 	# Relative to this Makefile, so the tree still works after the build dir is renamed.
 	# shellcheck disable=SC2016 # $(...) is make syntax
 	sed -i 's#^include /usr/src/#include $(dir $(lastword $(MAKEFILE_LIST)))../#' \
 		"$root/usr/src/linux-headers-$kver/Makefile"
 	ln -sfn "usr/src/linux-headers-$kver" "$root/build"
-	echo "linux-headers-$kver $version (+ ${extra[*]})" >>"$OUT/manifest.txt"
+}
+
+# headers_deps DEB VERSION: the -common and linux-kbuild packages a
+# linux-headers deb needs, pinned to VERSION.
+headers_deps() {
+	local dep
+	for dep in $(dpkg-deb -f "$1" Depends | tr ',' '\n' | awk '{print $1}'); do
+		case $dep in linux-headers-*-common* | linux-kbuild-*) echo "$dep=$2" ;; esac
+	done
+}
+
+# fetch_headers KVER KVERSION: linux-headers-KVER + its -common + linux-kbuild,
+# all at the image's version, unpacked under headers/KVER.
+fetch_headers() {
+	local kver=$1 version=$2 deb extra dep debs=()
+	log "images: headers for $kver ($version)"
+	fetch_in_tree "linux-headers-$kver=$version"
+	deb=$(ls "$DEBS"/linux-headers-"$kver"_*.deb)
+	extra=$(headers_deps "$deb" "$version")
+	# shellcheck disable=SC2086 # package=version words
+	fetch_in_tree $extra
+	debs=("$deb")
+	for dep in $extra; do debs+=("$(ls "$DEBS/${dep%%=*}"_*.deb)"); done
+	unpack_headers "$OUT/headers/$kver" "$kver" "${debs[@]}"
+	echo "linux-headers-$kver $version (+ $extra)" | tr '\n' ' ' >>"$OUT/manifest.txt"
+	echo >>"$OUT/manifest.txt"
 }
 
 # Kernel-independent part of every slim guest: busybox, fio, kmod, xenstore
@@ -151,46 +178,135 @@ build_guest_userland() {
 	chmod +x "$st/init"
 	echo 'root:x:0:0:root:/root:/bin/sh' >"$st/etc/passwd"
 	du -sh "$st" | awk '{print "images: guest userland " $1}' | while read -r l; do log "$l"; done
-}
-
-# build_guest NAME KVER VMLINUZ MODROOT: userland + the kernel's block/xen modules.
-build_guest() {
-	local name=$1 kver=$2 vmlinuz=$3 modroot=$4 g="$OUT/guest/$1" st="$OUT/guest-$1.st" d
-	log "images: slim guest $name ($kver)"
+	(cd "$st" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$OUT/guest-userland.cpio.gz"
 	rm -rf "$st"
-	mkdir -p "$g" "$st/lib/modules/$kver/kernel"
-	for d in $GUEST_MOD_DIRS; do
-		[ -d "$modroot/lib/modules/$kver/kernel/$d" ] || continue
-		mkdir -p "$st/lib/modules/$kver/kernel/$d"
-		cp -a "$modroot/lib/modules/$kver/kernel/$d/." "$st/lib/modules/$kver/kernel/$d/"
-	done
-	cp -a "$modroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$st/lib/modules/$kver/" 2>/dev/null || true
-	depmod -b "$st" "$kver"
-	(cd "$OUT/guest-userland" && find . | cpio -o -H newc -R 0:0 --quiet) >"$st.cpio"
-	(cd "$st" && find . | cpio -o -H newc -R 0:0 --quiet) >>"$st.cpio"
-	# cpio archives concatenate; gzip -1 keeps in-guest decompression cheap under TCG.
-	gzip -1 -c "$st.cpio" >"$g/initramfs.cpio.gz"
-	rm -rf "$st" "$st.cpio"
-	cp "$vmlinuz" "$g/vmlinuz"
-	echo "$kver" >"$g/kver"
-	log "images: guest $name initramfs $(du -h "$g/initramfs.cpio.gz" | cut -f1)"
 }
 
-build_guests() {
-	local spec name kind
-	for spec in $GUEST_KERNELS; do
-		name=${spec%%:*} kind=${spec#*:}
-		case $kind in
-		dom0) build_guest "$name" "$KVER" "$OUT/vmlinuz" "$TREE" ;;
-		*) die "guest kernel kind '$kind' not implemented yet (only 'dom0')" ;;
-		esac
+# save_guest_kernel: the dom0 kernel and its block/xen modules, for "dom0" guests.
+save_guest_kernel() {
+	local k="$OUT/kernel/$KVER" d
+	mkdir -p "$k/boot" "$k/lib/modules/$KVER/kernel"
+	cp "$TREE/boot/vmlinuz-$KVER" "$k/boot/"
+	for d in $GUEST_MOD_DIRS; do
+		[ -d "$TREE/lib/modules/$KVER/kernel/$d" ] || continue
+		mkdir -p "$k/lib/modules/$KVER/kernel/$d"
+		cp -a "$TREE/lib/modules/$KVER/kernel/$d/." "$k/lib/modules/$KVER/kernel/$d/"
 	done
+	cp -a "$TREE/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$k/lib/modules/$KVER/" 2>/dev/null || true
+}
+
+# build_guest DIR KVER KROOT: a slim guest in DIR from the image's userland and
+# the kernel unpacked under KROOT (boot/vmlinuz-KVER, lib/modules/KVER).
+build_guest() {
+	local g=$1 kver=$2 kroot=$3 st="$1/modules.st" d
+	rm -rf "$st"
+	mkdir -p "$st/lib/modules/$kver/kernel"
+	for d in $GUEST_MOD_DIRS; do
+		[ -d "$kroot/lib/modules/$kver/kernel/$d" ] || continue
+		mkdir -p "$st/lib/modules/$kver/kernel/$d"
+		cp -a "$kroot/lib/modules/$kver/kernel/$d/." "$st/lib/modules/$kver/kernel/$d/"
+	done
+	cp -a "$kroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$st/lib/modules/$kver/" 2>/dev/null || true
+	depmod -b "$st" "$kver"
+	# cpio archives concatenate, compressed or not; gzip -1 keeps in-guest
+	# decompression cheap under TCG.
+	cp "$IMG/guest-userland.cpio.gz" "$g/initramfs.cpio.gz"
+	(cd "$st" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >>"$g/initramfs.cpio.gz"
+	rm -rf "$st"
+	cp "$kroot/boot/vmlinuz-$kver" "$g/vmlinuz"
+	echo "$kver" >"$g/kver"
+}
+
+# guest_kind_dom0 DIR: the dom0 image's own kernel.
+guest_kind_dom0() {
+	# shellcheck source=/dev/null
+	G_KVER=$(. "$IMG/image.env" && echo "$KVER")
+	[ -n "${1:-}" ] || return 0 # version query only
+	build_guest "$1" "$G_KVER" "$IMG/kernel/$G_KVER"
+	ln -sfn "$IMG/headers/$G_KVER" "$1/headers"
+}
+
+# apt_view SUITE: APT_CONFIG of a private apt view of one suite (nothing is
+# added to the host's sources); refreshed once a day.
+apt_view() {
+	local v="$XR_CACHE/apt/$1" mirror=$XR_MIRROR
+	case $1 in *-security) mirror=${XR_MIRROR%/debian}/debian-security ;; esac
+	mkdir -p "$v"/{lists/partial,archives/partial,cache}
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $1 main" >"$v/sources.list"
+	cat >"$v/apt.conf" <<-CONF
+		Dir::Etc::sourcelist "$v/sources.list";
+		Dir::Etc::sourceparts "-";
+		Dir::State::Lists "$v/lists";
+		Dir::Cache::archives "$v/archives";
+		Dir::Cache "$v/cache";
+		Acquire::Check-Valid-Until "false";
+	CONF
+	if [ -z "$(find "$v/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
+		APT_CONFIG="$v/apt.conf" apt-get update -qq >"$v/update.log" 2>&1 ||
+			{ tail -n 5 "$v/update.log" >&2; die "apt-get update for $1 failed"; }
+	fi
+	echo "$v/apt.conf"
+}
+
+# guest_kind_apt DIR SUITE: linux-image-amd64 of SUITE (+ its headers).
+guest_kind_apt() {
+	local conf pkg ver deb debs=() extra dep x
+	conf=$(apt_view "$2")
+	pkg=$(APT_CONFIG=$conf apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$pkg" ] || die "no linux-image-amd64 in $2"
+	ver=$(APT_CONFIG=$conf apt-cache show "$pkg" | sed -n 's/^Version: //p' | head -n1)
+	G_KVER=${pkg#linux-image-}
+	G_VERSION=$ver
+	[ -n "${1:-}" ] || return 0 # version query only
+	log "images: guest kernel $pkg $ver from $2"
+	x="$1/dl"
+	mkdir -p "$x"
+	(cd "$x" && APT_CONFIG=$conf apt-get download -qq "$pkg=$ver" "linux-headers-$G_KVER=$ver") >/dev/null 2>&1 ||
+		die "apt-get download $pkg / linux-headers-$G_KVER $ver from $2 failed"
+	deb=$(ls "$x"/linux-headers-"$G_KVER"_*.deb)
+	extra=$(headers_deps "$deb" "$ver")
+	# shellcheck disable=SC2086 # package=version words
+	(cd "$x" && APT_CONFIG=$conf apt-get download -qq $extra) >/dev/null 2>&1 ||
+		die "apt-get download $extra from $2 failed"
+	debs=("$deb")
+	for dep in $extra; do debs+=("$(ls "$x/${dep%%=*}"_*.deb)"); done
+	mkdir -p "$x/root"
+	dpkg-deb -x "$(ls "$x/$pkg"_*.deb)" "$x/root"
+	build_guest "$1" "$G_KVER" "$x/root"
+	unpack_headers "$1/headers" "$G_KVER" "${debs[@]}"
+	echo "$pkg $ver, headers $extra" >"$1/manifest.txt"
+	rm -rf "$x"
+}
+
+# guest_bundle SPEC: build or reuse the slim guest NAME:KIND[:ARG]; prints
+# "NAME=DIR".
+guest_bundle() {
+	local spec=$1 name kind arg key dir
+	IFS=: read -r name kind arg <<<"$spec"
+	declare -F "guest_kind_$kind" >/dev/null || die "unknown guest kernel kind '$kind' in '$spec'"
+	G_VERSION=""
+	"guest_kind_$kind" "" "$arg"
+	# shellcheck disable=SC2086 # a list of function names
+	key=$({ echo "$IMG $spec $G_KVER $G_VERSION $GUEST_MOD_DIRS"; declare -f $GUEST_FUNCS "guest_kind_$kind"; } |
+		sha256sum | cut -c1-16)
+	dir="$XR_CACHE/guests/$name-$key"
+	if [ ! -f "$dir/done" ]; then
+		{
+			log "images: building slim guest $name ($spec, $G_KVER)"
+			rm -rf "$dir"
+			mkdir -p "$dir"
+			"guest_kind_$kind" "$dir" "$arg"
+			touch "$dir/done"
+			log "images: guest $name initramfs $(du -h "$dir/initramfs.cpio.gz" | cut -f1)"
+		} >&2
+	fi
+	echo "$name=$dir"
 }
 
 make_rootfs() {
 	log "images: rootfs.img (mkfs.ext4 -d)"
 	rm -rf "$TREE/tmp/xrdebs" "$TREE/var/cache/apt/archives"/*.deb
-	mkfs.ext4 -q -F -L xrdom0 -d "$TREE" "$OUT/rootfs.img" 3G
+	mkfs.ext4 -q -F -L xrdom0 -d "$TREE" "$OUT/rootfs.img" 3G >/dev/null
 }
 
 # unmount_tree: whatever debootstrap or a killed build left mounted in the tree.
@@ -238,10 +354,10 @@ main() {
 		fetch_hypervisor
 		fetch_headers "$KVER" "$KVERSION"
 		build_guest_userland
-		build_guests
+		save_guest_kernel
 		make_rootfs
 		printf 'KVER=%s\n' "$KVER" >"$OUT/image.env"
-		rm -rf "$TREE" "$OUT/guest-userland"
+		rm -rf "$TREE"
 		touch "$OUT/done"
 		rm -rf "$IMG"
 		mkdir -p "$XR_CACHE/images"
@@ -254,6 +370,13 @@ main() {
 			rm -rf "$d"
 		done
 	fi
-	printf 'IMG=%s\n' "$IMG" >"$XR_CACHE/current.env"
+	local spec guests=""
+	for spec in $GUEST_KERNELS; do
+		guests="$guests $(guest_bundle "$spec")"
+	done
+	printf 'IMG=%s\nGUESTS="%s"\n' "$IMG" "${guests# }" >"$XR_CACHE/current.env"
+	# Concurrent runs may ask for different guests: each gets its own copy.
+	[ -z "${XR_ENV_OUT:-}" ] || cp "$XR_CACHE/current.env" "$XR_ENV_OUT"
+	log "images: guests ${guests# }"
 }
 main "$@"; exit  # one line: bash must not read past it if this file changes while running

@@ -44,12 +44,16 @@ main() {
 	log "rig: scenarios ${SCENARIOS[*]} -> $OUT"
 
 	# ---- images and modules ----------------------------------------------------
-	"$XR_DIR/build-images.sh" || { log "rig: image build failed"; exit 3; }
+	XR_ENV_OUT=$OUT/images.env "$XR_DIR/build-images.sh" || { log "rig: image build failed"; exit 3; }
 	# shellcheck source=/dev/null
-	. "$XR_CACHE/current.env"
+	. "$OUT/images.env" # IMG, GUESTS="name=dir ..."
 	# shellcheck source=/dev/null
-	. "$IMG/image.env"
-	[ -d "$IMG/guest/$GUEST_KERNEL" ] || { log "rig: no guest kernel '$GUEST_KERNEL' in $IMG/guest"; exit 3; }
+	. "$IMG/image.env" # KVER of dom0
+	case " $GUESTS" in *" $GUEST_KERNEL="*) ;; *)
+		log "rig: no guest kernel '$GUEST_KERNEL' (built: $GUESTS; see GUEST_KERNELS in build-images.sh)"
+		exit 3
+		;;
+	esac
 
 	P=$OUT/payload.d
 	rm -rf "$P"
@@ -57,17 +61,22 @@ main() {
 	rsync -a --exclude .gitignore "$XR_DIR/" "$P/xen/"
 	# Our modules for dom0's kernel and every guest kernel. A failed build is not
 	# fatal here: the scenarios that need a .ko then fail on their own, loudly.
-	# shellcheck disable=SC2046 # kernel versions have no spaces
-	for k in $(printf '%s\n' "$KVER" $(cat "$IMG"/guest/*/kver) | sort -u); do
-		if ! "$XR_DIR/build-modules.sh" "$k" "$IMG/headers/$k/build" "$P/ko/$k" >"$OUT/modules-$k.log" 2>&1; then
+	local builds="$KVER=$IMG/headers/$KVER/build" g k h name dir
+	for g in $GUESTS; do
+		name=${g%%=*} dir=${g#*=}
+		mkdir -p "$P/guest/$name"
+		cp -l "$dir"/{vmlinuz,initramfs.cpio.gz,kver} "$P/guest/$name/" 2>/dev/null ||
+			cp "$dir"/{vmlinuz,initramfs.cpio.gz,kver} "$P/guest/$name/"
+		k=$(cat "$dir/kver")
+		case " $builds" in *" $k="*) ;; *) builds="$builds $k=$dir/headers/build" ;; esac
+	done
+	for g in $builds; do
+		k=${g%%=*} h=${g#*=}
+		if ! "$XR_DIR/build-modules.sh" "$k" "$h" "$P/ko/$k" >"$OUT/modules-$k.log" 2>&1; then
 			log "rig: WARNING module build for $k FAILED (see $OUT/modules-$k.log); pgnt steps will fail"
 		else
 			log "rig: modules for $k: $(cd "$P/ko/$k" && echo *.ko) ($(cat "$P/ko/$k/SOURCE") sources)"
 		fi
-	done
-	for g in "$IMG"/guest/*; do
-		mkdir -p "$P/guest/${g##*/}"
-		cp -l "$g"/* "$P/guest/${g##*/}/" 2>/dev/null || cp "$g"/* "$P/guest/${g##*/}/"
 	done
 	{
 		printf 'SCENARIOS=%q\n' "${SCENARIOS[*]}"
