@@ -27,7 +27,7 @@ pgnt_state() {
 tsv_get() {
 	awk -F'\t' -v col="$2" -v kcol="$3" -v key="$4" -v sc="${5:-}" '
 		NR == 1 { for (i = 1; i <= NF; i++) h[$i] = i; next }
-		$h[kcol] == key && (sc == "" || $h["scenario"] == sc) { v = $h[col] }
+		(col in h) && $h[kcol] == key && (sc == "" || $h["scenario"] == sc) { v = $h[col] }
 		END { print (v == "" ? "-" : v) }' "$1" 2>/dev/null || echo -
 }
 
@@ -45,18 +45,19 @@ report() {
 		echo "  (none recorded)"
 	fi
 	echo "-- fio 4k QD32 IOPS and grant ops per I/O (dom0 kprobes; IOPS under TCG are noisy, op counts are not)"
-	printf '  %-6s %-5s %-11s %10s %10s %12s %12s\n' side mode phase IOPS map/IO unmap/IO verify
+	printf '  %-6s %-5s %-13s %6s %7s %9s %8s\n' side mode phase IOPS map/IO unmap/IO copy/IO
 	for sc in stock-basic pgnt-basic; do
 		[ "$sc" = pgnt-basic ] && [ "$pg" != io ] && continue
 		for p in 1 0; do
 			for ph in randread-4k randwrite-4k; do
-				printf '  %-6s %-5s %-11s %10s %10s %12s %12s\n' "${sc%-basic}" "p$p" "$ph" \
+				printf '  %-6s %-5s %-13s %6s %7s %9s %8s\n' "${sc%-basic}" "p$p" "$ph" \
 					"$(tsv_get "$r/fio-summary.tsv" iops phase "p$p-$ph" "$sc")" \
 					"$(tsv_get "$r/fio-summary.tsv" map_per_io phase "p$p-$ph" "$sc")" \
 					"$(tsv_get "$r/fio-summary.tsv" unmap_per_io phase "p$p-$ph" "$sc")" \
-					"$([ "$ph" = randread-4k ] && tsv_get "$r/fio-summary.tsv" error phase "p$p-verify" "$sc" |
-						sed 's/^0$/0 errors/' || echo)"
+					"$(tsv_get "$r/fio-summary.tsv" copy_per_io phase "p$p-$ph" "$sc")"
 			done
+			printf '  %-6s %-5s %-13s fio error code %s (0 = no crc32c mismatch)\n' "${sc%-basic}" "p$p" verify \
+				"$(tsv_get "$r/fio-summary.tsv" error phase "p$p-verify" "$sc")"
 		done
 	done
 	if [ "$pg" != io ]; then

@@ -16,7 +16,7 @@ if [ -s "$R/features.tsv" ]; then
 fi
 if [ -s "$R/fio-summary.tsv" ]; then
 	echo "== fio (IOPS, latency) and grant ops per I/O (dom0 kprobes)"
-	cut_cols 2-8,10,11,9 "$R/fio-summary.tsv"
+	cut_cols 2-8,10-12,9 "$R/fio-summary.tsv"
 fi
 if [ -s "$R/grant-ops.tsv" ]; then
 	echo "== grant operations per phase"

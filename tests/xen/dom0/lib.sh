@@ -408,10 +408,10 @@ fio_phase() {
 	cp "$GX_OUT" "$SC_DIR/fio/$label.json"
 	read -r FIO_ERR FIO_IOPS FIO_SUMMARY < <(python3 "$PAYLOAD/xen/dom0/fio-summary.py" "$SC_DIR/fio/$label.json" ||
 		echo "parse-error 0 unparsable-json")
-	[ -s "$RESULTS/fio-summary.tsv" ] || printf 'scenario\tphase\tbackend\tfrontend\tpersistent\trc\terror\tiops\tsummary\tmap_per_io\tunmap_per_io\n' >"$RESULTS/fio-summary.tsv"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SCENARIO" "$label" "${BACKEND:-?}" "${FRONTEND:-?}" \
+	[ -s "$RESULTS/fio-summary.tsv" ] || printf 'scenario\tphase\tbackend\tfrontend\tpersistent\trc\terror\tiops\tsummary\tmap_per_io\tunmap_per_io\tcopy_per_io\n' >"$RESULTS/fio-summary.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SCENARIO" "$label" "${BACKEND:-?}" "${FRONTEND:-?}" \
 		"${PERSISTENT:-?}" "$FIO_RC" "$FIO_ERR" "$FIO_IOPS" "$FIO_SUMMARY" "$PH_MAP_PER_IO" "$PH_UNMAP_PER_IO" \
-		>>"$RESULTS/fio-summary.tsv"
+		"$PH_COPY_PER_IO" >>"$RESULTS/fio-summary.tsv"
 	xr_log "fio $label: rc=$FIO_RC err=$FIO_ERR iops=$FIO_IOPS $FIO_SUMMARY"
 	return "$FIO_RC"
 }
