@@ -239,8 +239,8 @@ struct pgnt_pending {
 	atomic_t bios;			/* bios in flight + submitter's bias */
 	blk_status_t status;		/* first error a bio reported */
 	u16 nr_segs;
-	u8 op;				/* as on the ring, echoed */
-	u8 data_op;			/* what it does (indirect: wrapped op) */
+	u8 op;				/* as on the ring */
+	u8 data_op;			/* what it does (indirect: wrapped op), echoed */
 };
 
 #define PGNT_RING_KICKED	0	/* ring->flags: event channel fired */

@@ -214,7 +214,12 @@ static void pgnt_pending_free(struct pgnt_ring *ring, struct pgnt_pending *p)
 static void pgnt_finish(struct pgnt_ring *ring, struct pgnt_pending *p,
 			s16 status)
 {
-	pgnt_respond(ring, p->id, p->op, status);
+	/*
+	 * The response names the operation performed: for an indirect
+	 * request the wrapped one.  Stock blkfront checks this and stops
+	 * the device on a mismatch.
+	 */
+	pgnt_respond(ring, p->id, p->data_op, status);
 	pgnt_pending_free(ring, p);
 }
 

@@ -10,6 +10,8 @@
 # persistent grant mapped; rmmod is refused while a guest is connected; and
 # the module refuses to load while stock xen-blkback holds "vbd".
 BACKEND=pgnt FRONTEND=stock
+# A stuck data path should cost minutes, not the scenario timeout.
+GX_TIMEOUT=150
 BBP=/sys/module/xen_blkback_pgnt/parameters
 
 # be_stat NAME FILE: one statistics file of NAME's xvdb backend device.
@@ -24,6 +26,19 @@ be_stats_log() {
 	domid=$(guest_domid "$1")
 	xr_log "$2 backend stats: $(cd "/sys/bus/xen-backend/devices/vbd-$domid-$(vdev_id xvdb)/statistics" &&
 		grep -H . -- * | tr '\n' ' ')"
+}
+
+# be_debug NAME LABEL: after a failed or stuck phase, what the backend
+# threads are doing and what the counters say (dom0-dmesg, dom0.log).
+be_debug() {
+	local t
+	be_stats_log "$1" "$2"
+	for t in $(pgrep '^blkbk-pg'); do
+		xr_log "$2: thread $t ($(cat "/proc/$t/comm")) stack: $(tr '\n' ' ' <"/proc/$t/stack")"
+	done
+	echo w >/proc/sysrq-trigger
+	gx "$1" "cat /sys/block/xvdb/inflight; cat /sys/block/xvdb/stat" 30 &&
+		xr_log "$2: guest xvdb inflight/stat: $(tr '\n' ' ' <"$GX_OUT")"
 }
 
 for PERSISTENT in ${PERSISTENT_MODES:-1 0}; do
@@ -45,7 +60,13 @@ for PERSISTENT in ${PERSISTENT_MODES:-1 0}; do
 	expect_cmp "p$PERSISTENT: feature-discard (loop)" "$BE_DISCARD" == 1
 	check "p$PERSISTENT: rmmod refused while connected" sh -c '! rmmod xen_blkback_pgnt'
 
-	fio_ok "$g" xvdb "pb-p$PERSISTENT-prefill" --rw=write --bs=1m --iodepth=8
+	# Small, bounded phases first: a stuck data path shows up here.
+	fio_ok "$g" xvdb "pb-p$PERSISTENT-write-4k" --rw=randwrite --bs=4k --time_based --runtime=5 ||
+		be_debug "$g" "p$PERSISTENT write 4k"
+	fio_ok "$g" xvdb "pb-p$PERSISTENT-write-128k" --rw=write --bs=128k --iodepth=8 --time_based --runtime=5 ||
+		be_debug "$g" "p$PERSISTENT write 128k"
+	fio_ok "$g" xvdb "pb-p$PERSISTENT-prefill" --rw=write --bs=1m --iodepth=8 ||
+		be_debug "$g" "p$PERSISTENT prefill"
 	fio_ok "$g" xvdb "pb-p$PERSISTENT-randrw-4k" --rw=randrw --bs=4k --time_based --runtime="$FIO_RUNTIME"
 	# Ours never maps per I/O: persistent grants after warm-up, else copies.
 	expect_cmp "p$PERSISTENT randrw 4k: map ops per I/O" "$PH_MAP_PER_IO" "<" 0.05
