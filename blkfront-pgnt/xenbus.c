@@ -182,6 +182,9 @@ static int pgnt_talk_to_backend(struct pgnt_info *info)
 	int err;
 
 	lockdep_assert_held(&info->mutex);
+	/* Rings of an earlier connection the backend walked away from. */
+	if (info->rings)
+		pgnt_disconnect(info);
 	order = xenbus_read_unsigned(dev->otherend,
 				     PGNT_XS_MAX_RING_PAGE_ORDER, 0);
 	order = min3(order, pgnt_max_ring_page_order,
@@ -424,6 +427,17 @@ static void pgnt_backend_changed(struct xenbus_device *dev,
 		break;
 	case XenbusStateConnected:
 		mutex_lock(&info->mutex);
+		/*
+		 * A backend may be Connected before we ever saw InitWait (we
+		 * were bound late, or it pokes its state to announce a
+		 * resize): set our rings up first if we have none.
+		 */
+		if (dev->state != XenbusStateInitialised &&
+		    dev->state != XenbusStateConnected &&
+		    pgnt_talk_to_backend(info)) {
+			mutex_unlock(&info->mutex);
+			break;
+		}
 		pgnt_connect(info);
 		mutex_unlock(&info->mutex);
 		break;
@@ -527,6 +541,13 @@ static int pgnt_probe(struct xenbus_device *dev,
 		goto out_free_info;
 	}
 	dev_set_drvdata(&dev->dev, info);
+	/*
+	 * Bound again after an unbind, the device is still Closed, and so is
+	 * a backend that waits for us: announce a fresh start, which it
+	 * answers with InitWait.
+	 */
+	if (dev->state != XenbusStateInitialising)
+		xenbus_switch_state(dev, XenbusStateInitialising);
 	return 0;
 
 out_free_info:
