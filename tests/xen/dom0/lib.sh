@@ -290,6 +290,38 @@ guest_stop() {
 	cp "/var/log/xen/console/guest-$1.log" "$SC_DIR/guest-$1-console.log" 2>/dev/null || true
 }
 
+# disk_attach NAME TARGET:VDEV: hot-plug a phy: disk into a running guest.
+disk_attach() {
+	check "dom0: xl block-attach $1 ${2##*:}" xl block-attach "$1" "phy:${2%%:*},${2##*:},w"
+}
+
+# disk_detach NAME VDEV: hot-unplug a disk (the frontend closes it first).
+disk_detach() {
+	check "dom0: xl block-detach $1 $2" xl block-detach "$1" "$2"
+}
+
+# fe_swap NAME stock|pgnt [PERSISTENT]: replace the guest's block frontend at
+# run time. dom0 detaches every disk of the guest, the guest unloads its
+# frontend and loads the new one, dom0 attaches the disks again (fresh xenbus
+# devices: a frontend unbound in place stays Closed and does not reconnect).
+fe_swap() {
+	local name=$1 kind=$2 p=${3:-} domid be id d disks=()
+	domid=$(guest_domid "$name") || sc_abort "fe_swap: no guest $name"
+	be=/local/domain/0/backend/vbd/$domid
+	for id in $(xenstore-list "$be" 2>/dev/null); do
+		disks+=("$(xenstore-read "$be/$id/params"):$(xenstore-read "$be/$id/dev")")
+	done
+	xr_log "frontend swap on $name to $kind ${p:+(feature_persistent=$p)}, disks: ${disks[*]}"
+	for d in "${disks[@]}"; do disk_detach "$name" "${d##*:}" || return 1; done
+	gx_ok "$name" "fe_unload" || return 1
+	gx_ok "$name" "fe_load $kind $p" || return 1
+	FRONTEND=$kind
+	for d in "${disks[@]}"; do
+		disk_attach "$name" "$d" || return 1
+		gx_ok "$name" "wait_disk ${d##*:}" || return 1
+	done
+}
+
 # ---- negotiated features ----------------------------------------------------
 
 # xs_features NAME VDEV: record both ends' negotiated features in
