@@ -25,8 +25,9 @@ set -euo pipefail
 # Bump when the recipe changes in a way the hashed functions/files do not show.
 RECIPE_VERSION=1
 RECIPE_FUNCS="in_tree bootstrap_tree customise_tree tree_pkg_version fetch_in_tree fetch_hypervisor
-	unpack_headers fetch_headers build_guest_userland save_guest_kernel make_rootfs"
-GUEST_FUNCS="build_guest unpack_headers"
+	unpack_headers headers_deps fetch_headers build_guest_userland copy_guest_kernel save_guest_kernel
+	make_rootfs"
+GUEST_FUNCS="build_guest copy_guest_kernel unpack_headers headers_deps"
 DOM0_PKGS=linux-image-amd64,xen-utils-4.17,xenstore-utils,fio,systemd-sysv,udev,kmod,initramfs-tools,busybox,e2fsprogs,procps,iproute2,util-linux,gawk,cpio,gzip
 # Slim guest kernels, NAME:KIND[:ARG] (see the head of this file).
 GUEST_KERNELS=${GUEST_KERNELS:-6.1:dom0}
@@ -153,8 +154,7 @@ fetch_headers() {
 	debs=("$deb")
 	for dep in $extra; do debs+=("$(ls "$DEBS/${dep%%=*}"_*.deb)"); done
 	unpack_headers "$OUT/headers/$kver" "$kver" "${debs[@]}"
-	echo "linux-headers-$kver $version (+ $extra)" | tr '\n' ' ' >>"$OUT/manifest.txt"
-	echo >>"$OUT/manifest.txt"
+	echo "linux-headers-$kver $version (+ $(echo "$extra" | tr '\n' ' '))" >>"$OUT/manifest.txt"
 }
 
 # Kernel-independent part of every slim guest: busybox, fio, kmod, xenstore
@@ -182,31 +182,30 @@ build_guest_userland() {
 	rm -rf "$st"
 }
 
-# save_guest_kernel: the dom0 kernel and its block/xen modules, for "dom0" guests.
-save_guest_kernel() {
-	local k="$OUT/kernel/$KVER" d
-	mkdir -p "$k/boot" "$k/lib/modules/$KVER/kernel"
-	cp "$TREE/boot/vmlinuz-$KVER" "$k/boot/"
+# copy_guest_kernel FROM TO KVER: vmlinuz and the GUEST_MOD_DIRS modules of
+# the kernel unpacked under FROM (boot/, lib/modules/) into TO, same layout.
+copy_guest_kernel() {
+	local from=$1 to=$2 kver=$3 m="lib/modules/$3" d
+	mkdir -p "$to/boot" "$to/$m/kernel"
+	cp "$from/boot/vmlinuz-$kver" "$to/boot/"
 	for d in $GUEST_MOD_DIRS; do
-		[ -d "$TREE/lib/modules/$KVER/kernel/$d" ] || continue
-		mkdir -p "$k/lib/modules/$KVER/kernel/$d"
-		cp -a "$TREE/lib/modules/$KVER/kernel/$d/." "$k/lib/modules/$KVER/kernel/$d/"
+		[ -d "$from/$m/kernel/$d" ] || continue
+		mkdir -p "$to/$m/kernel/$d"
+		cp -a "$from/$m/kernel/$d/." "$to/$m/kernel/$d/"
 	done
-	cp -a "$TREE/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$k/lib/modules/$KVER/" 2>/dev/null || true
+	cp -a "$from/$m"/modules.{order,builtin,builtin.modinfo} "$to/$m/" 2>/dev/null || true
 }
+
+# save_guest_kernel: the dom0 kernel and its block/xen modules, for "dom0" guests.
+save_guest_kernel() { copy_guest_kernel "$TREE" "$OUT/kernel/$KVER" "$KVER"; }
 
 # build_guest DIR KVER KROOT: a slim guest in DIR from the image's userland and
 # the kernel unpacked under KROOT (boot/vmlinuz-KVER, lib/modules/KVER).
 build_guest() {
-	local g=$1 kver=$2 kroot=$3 st="$1/modules.st" d
+	local g=$1 kver=$2 kroot=$3 st="$1/modules.st"
 	rm -rf "$st"
-	mkdir -p "$st/lib/modules/$kver/kernel"
-	for d in $GUEST_MOD_DIRS; do
-		[ -d "$kroot/lib/modules/$kver/kernel/$d" ] || continue
-		mkdir -p "$st/lib/modules/$kver/kernel/$d"
-		cp -a "$kroot/lib/modules/$kver/kernel/$d/." "$st/lib/modules/$kver/kernel/$d/"
-	done
-	cp -a "$kroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$st/lib/modules/$kver/" 2>/dev/null || true
+	copy_guest_kernel "$kroot" "$st" "$kver"
+	rm -rf "${st:?}/boot"
 	depmod -b "$st" "$kver"
 	# cpio archives concatenate, compressed or not; gzip -1 keeps in-guest
 	# decompression cheap under TCG.
