@@ -7,7 +7,7 @@
 # fio must finish with 0 verify errors and the frontend must count one
 # reconnect.
 BACKEND=stock FRONTEND=pgnt
-GUEST_MEM=${SR_GUEST_MEM:-256}
+GUEST_MEM=${SR_GUEST_MEM:-512}
 SAVE=/run/xr/pf-sr.save
 
 be_load stock 1
