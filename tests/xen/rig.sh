@@ -4,7 +4,7 @@
 # Usage: tests/xen/rig.sh [--list] [SCENARIO ...]     (default: stock-basic)
 # Knobs (env): OUT (results dir), FIO_RUNTIME (s per fio job, 10), IO_BS ("4k 64k"),
 #   DOM0_VCPUS (2), DOM0_MEM (MiB, 2048), QEMU_MEM (4G), QEMU_SMP (2),
-#   QEMU_TIMEOUT (s, 2400), SCENARIO_TIMEOUT (s, 1200), GUEST_KERNEL (6.1),
+#   SCENARIO_TIMEOUT (s, 1200), QEMU_TIMEOUT (s, 600 + SCENARIO_TIMEOUT per scenario), GUEST_KERNEL (6.1),
 #   GUEST_MEM (MiB, 512), GUEST_VCPUS (1), PERSISTENT_MODES ("1 0"),
 #   XR_CACHE (/var/cache/xen-blk-pgnt/rig), XR_QEMU_LOCK (1: wait for other rig boots),
 #   KEEP_PAYLOAD (0: delete payload.img once the results are extracted).
@@ -32,7 +32,9 @@ main() {
 	DOM0_MEM=${DOM0_MEM:-2048}
 	QEMU_MEM=${QEMU_MEM:-4G}
 	QEMU_SMP=${QEMU_SMP:-2}
-	QEMU_TIMEOUT=${QEMU_TIMEOUT:-2400}
+	SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-1200}
+	# Boot (~2-4 min under load) plus every scenario's own limit.
+	QEMU_TIMEOUT=${QEMU_TIMEOUT:-$((600 + SCENARIO_TIMEOUT * ${#SCENARIOS[@]}))}
 	GUEST_KERNEL=${GUEST_KERNEL:-6.1}
 	OUT=${OUT:-/var/tmp/xen-blk-pgnt-rig/$(date -u +%Y%m%d-%H%M%S)-$(IFS=+; echo "${SCENARIOS[*]}")}
 
@@ -85,7 +87,8 @@ main() {
 			[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$P/config/rig.env"
-	echo $((QEMU_TIMEOUT - 90)) >"$P/config/dom0-timeout"
+	# dom0 stops its scenarios early enough to write and unmount its results.
+	echo $((QEMU_TIMEOUT - 300)) >"$P/config/dom0-timeout"
 	cp "$IMG/manifest.txt" "$OUT/image-manifest.txt"
 	rm -f "$OUT/payload.img"
 	mkfs.ext4 -q -F -L XRPAYLOAD -d "$P" "$OUT/payload.img" 1G >/dev/null
