@@ -3,9 +3,9 @@
  * Every kernel-version difference of xen-blk-pgnt lives here, and only here.
  *
  * Force-included into every object of both modules (ccflags-y in each Kbuild),
- * so the drivers call the pgnt_*() helpers below and never test
- * LINUX_VERSION_CODE themselves.  Each shim names the upstream change that
- * made it necessary.  Supported: Debian's 5.10 (bullseye), 6.1 (bookworm),
+ * so the drivers call the pgnt_*() helpers below and never test the kernel
+ * version themselves.  Each shim names the upstream change that made it
+ * necessary.  Supported: Debian's 5.10 (bullseye), 6.1 (bookworm),
  * 6.12 (bookworm-backports, trixie) and sid's newest (7.x).
  */
 #ifndef PGNT_COMPAT_H
@@ -17,9 +17,19 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/version.h>
+/*
+ * The version of the kernel being built for, from Kbuild (see
+ * Kbuild.include); the sublevel counts, unclamped, for stable backports.
+ */
+#ifndef PGNT_KV_SUB
+#error "PGNT_KV_* undefined: build through Kbuild (make -C <headers> M=...)"
+#endif
+#define PGNT_KV		(PGNT_KV_MAJOR * 1000000 + PGNT_KV_MINOR * 1000 + \
+			 PGNT_KV_SUB)
+#define PGNT_KERNEL_AT_LEAST(a, b, c) \
+	((a) * 1000000 + (b) * 1000 + (c) <= PGNT_KV)
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
+#if !PGNT_KERNEL_AT_LEAST(5, 10, 0)
 #error "xen-blk-pgnt requires Linux 5.10 or later"
 #endif
 
@@ -42,7 +52,7 @@
  * with PGNT_XENBUS_REMOVE_RET and ends with "return PGNT_XENBUS_REMOVE_OK;"
  * (expands to nothing on void kernels).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 1, 0)
 #define PGNT_XENBUS_REMOVE_RET	void
 #define PGNT_XENBUS_REMOVE_OK
 #else
@@ -59,7 +69,7 @@ static inline int pgnt_bind_evtchn_lateeoi(struct xenbus_device *dev,
 					   irq_handler_t handler,
 					   const char *name, void *data)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 12, 0)
 	return bind_interdomain_evtchn_to_irqhandler_lateeoi(dev, port, handler,
 							     0, name, data);
 #else
@@ -72,14 +82,14 @@ static inline int pgnt_bind_evtchn_lateeoi(struct xenbus_device *dev,
 /* ---- block devices opened by the backend ---- */
 
 /* v6.0 "block: Introduce the type blk_opf_t" (a sparse-checked type). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 0, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 0, 0)
 #define pgnt_opf_t	blk_opf_t
 #else
 #define pgnt_opf_t	unsigned int
 #endif
 
 /* v5.12 "block: rename BIO_MAX_PAGES to BIO_MAX_VECS". */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 12, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 12, 0)
 #define PGNT_BIO_MAX_VECS	BIO_MAX_VECS
 #else
 #define PGNT_BIO_MAX_VECS	((unsigned int)BIO_MAX_PAGES)
@@ -94,7 +104,7 @@ static inline int pgnt_bind_evtchn_lateeoi(struct xenbus_device *dev,
  */
 struct pgnt_bdev {
 	struct block_device *bdev;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 9, 0)
 	struct file *file;
 #else
 	bool write;
@@ -103,7 +113,7 @@ struct pgnt_bdev {
 
 static inline int pgnt_bdev_open(struct pgnt_bdev *b, dev_t dev, bool write)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 9, 0)
 	struct file *f = bdev_file_open_by_dev(dev, write ?
 					       BLK_OPEN_READ | BLK_OPEN_WRITE :
 					       BLK_OPEN_READ, NULL, NULL);
@@ -112,7 +122,7 @@ static inline int pgnt_bdev_open(struct pgnt_bdev *b, dev_t dev, bool write)
 		return PTR_ERR(f);
 	b->file = f;
 	b->bdev = file_bdev(f);
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#elif PGNT_KERNEL_AT_LEAST(6, 5, 0)
 	struct block_device *bdev = blkdev_get_by_dev(dev, write ?
 						      BLK_OPEN_READ | BLK_OPEN_WRITE :
 						      BLK_OPEN_READ, NULL, NULL);
@@ -138,13 +148,13 @@ static inline void pgnt_bdev_close(struct pgnt_bdev *b)
 {
 	if (!b->bdev)
 		return;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 10, 0)
 	bdev_fput(b->file);
 	b->file = NULL;
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#elif PGNT_KERNEL_AT_LEAST(6, 9, 0)
 	fput(b->file);
 	b->file = NULL;
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#elif PGNT_KERNEL_AT_LEAST(6, 5, 0)
 	blkdev_put(b->bdev, NULL);
 #else
 	blkdev_put(b->bdev, b->write ? FMODE_READ | FMODE_WRITE : FMODE_READ);
@@ -155,7 +165,7 @@ static inline void pgnt_bdev_close(struct pgnt_bdev *b)
 /* v5.15 "block: add a bdev_nr_sectors helper". */
 static inline sector_t pgnt_bdev_nr_sectors(struct block_device *bdev)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 15, 0)
 	return bdev_nr_sectors(bdev);
 #else
 	return i_size_read(bdev->bd_inode) >> SECTOR_SHIFT;
@@ -169,7 +179,7 @@ static inline sector_t pgnt_bdev_nr_sectors(struct block_device *bdev)
  */
 static inline bool pgnt_bdev_discard(struct block_device *bdev)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 19, 0)
 	return bdev_max_discard_sectors(bdev) != 0;
 #else
 	return blk_queue_discard(bdev_get_queue(bdev));
@@ -178,7 +188,7 @@ static inline bool pgnt_bdev_discard(struct block_device *bdev)
 
 static inline bool pgnt_bdev_secure_erase(struct block_device *bdev)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 19, 0)
 	return bdev_max_secure_erase_sectors(bdev) != 0;
 #else
 	return blk_queue_secure_erase(bdev_get_queue(bdev));
@@ -187,7 +197,7 @@ static inline bool pgnt_bdev_secure_erase(struct block_device *bdev)
 
 static inline unsigned int pgnt_bdev_discard_granularity(struct block_device *bdev)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 19, 0)
 	return bdev_discard_granularity(bdev);
 #else
 	return bdev_get_queue(bdev)->limits.discard_granularity;
@@ -196,7 +206,7 @@ static inline unsigned int pgnt_bdev_discard_granularity(struct block_device *bd
 
 static inline bool pgnt_bdev_write_cache(struct block_device *bdev)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 19, 0)
 	return bdev_write_cache(bdev);
 #else
 	return test_bit(QUEUE_FLAG_WC, &bdev_get_queue(bdev)->queue_flags);
@@ -208,7 +218,7 @@ static inline struct bio *pgnt_bio_alloc(struct block_device *bdev,
 					 unsigned short nr_vecs,
 					 pgnt_opf_t opf, gfp_t gfp)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 18, 0)
 	return bio_alloc(bdev, nr_vecs, opf, gfp);
 #else
 	struct bio *bio = bio_alloc(gfp, nr_vecs);
@@ -229,7 +239,7 @@ static inline struct bio *pgnt_bio_alloc(struct block_device *bdev,
 static inline int pgnt_issue_discard(struct block_device *bdev, sector_t sector,
 				     sector_t nr_sects, bool secure)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 19, 0)
 	if (secure)
 		return blkdev_issue_secure_erase(bdev, sector, nr_sects,
 						 GFP_KERNEL);
@@ -243,7 +253,7 @@ static inline int pgnt_issue_discard(struct block_device *bdev, sector_t sector,
 /* ---- blk-mq (frontend) ---- */
 
 /* v6.14 "block: remove BLK_MQ_F_SHOULD_MERGE": merging became the default. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 14, 0)
 #define PGNT_BLK_MQ_F_SHOULD_MERGE	0
 #else
 #define PGNT_BLK_MQ_F_SHOULD_MERGE	BLK_MQ_F_SHOULD_MERGE
@@ -252,7 +262,7 @@ static inline int pgnt_issue_discard(struct block_device *bdev, sector_t sector,
 /* v6.15 "block: remove the q argument from blk_rq_map_sg". */
 static inline int pgnt_blk_rq_map_sg(struct request *rq, struct scatterlist *sg)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 15, 0)
 	return blk_rq_map_sg(rq, sg);
 #else
 	return blk_rq_map_sg(rq->q, rq, sg);
@@ -287,7 +297,7 @@ struct pgnt_qlim {
  * secure erase" and "block: remove QUEUE_FLAG_DISCARD" turned the discard
  * and secure-erase queue flags into limits.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 9, 0)
 static inline void pgnt_qlim_to_limits(const struct pgnt_qlim *p,
 				       struct queue_limits *lim)
 {
@@ -301,7 +311,7 @@ static inline void pgnt_qlim_to_limits(const struct pgnt_qlim *p,
 	lim->discard_granularity = p->discard_granularity;
 	lim->discard_alignment = p->discard_alignment;
 	lim->max_secure_erase_sectors = p->max_secure_erase_sectors;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 11, 0)
 	lim->features &= ~(BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA);
 	if (p->write_cache)
 		lim->features |= BLK_FEAT_WRITE_CACHE;
@@ -322,7 +332,7 @@ static inline void pgnt_qlim_apply_old(const struct pgnt_qlim *p,
 	blk_queue_max_discard_sectors(q, p->max_discard_sectors);
 	q->limits.discard_granularity = p->discard_granularity;
 	q->limits.discard_alignment = p->discard_alignment;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 19, 0)
 	blk_queue_max_secure_erase_sectors(q, p->max_secure_erase_sectors);
 #else
 	if (p->max_discard_sectors)
@@ -341,7 +351,7 @@ static inline void pgnt_qlim_apply_old(const struct pgnt_qlim *p,
 static inline void pgnt_qlim_write_cache(const struct pgnt_qlim *p,
 					 struct request_queue *q)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+#if !PGNT_KERNEL_AT_LEAST(6, 11, 0)
 	blk_queue_write_cache(q, p->write_cache, p->write_cache && p->fua);
 #endif
 }
@@ -356,14 +366,14 @@ static inline struct gendisk *pgnt_alloc_disk(struct blk_mq_tag_set *set,
 					      void *data, unsigned int minors)
 {
 	struct gendisk *gd;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 9, 0)
 	struct queue_limits lim = { };
 
 	pgnt_qlim_to_limits(p, &lim);
 	gd = blk_mq_alloc_disk(set, &lim, data);
 	if (IS_ERR(gd))
 		return gd;
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 14, 0)
+#elif PGNT_KERNEL_AT_LEAST(5, 14, 0)
 	gd = blk_mq_alloc_disk(set, data);
 	if (IS_ERR(gd))
 		return gd;
@@ -395,7 +405,7 @@ static inline struct gendisk *pgnt_alloc_disk(struct blk_mq_tag_set *set,
 static inline int pgnt_update_limits(struct gendisk *gd,
 				     const struct pgnt_qlim *p)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 9, 0)
 	struct queue_limits lim = queue_limits_start_update(gd->queue);
 
 	pgnt_qlim_to_limits(p, &lim);
@@ -413,7 +423,7 @@ static inline int pgnt_device_add_disk(struct device *parent,
 				       struct gendisk *gd,
 				       const struct attribute_group **groups)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 15, 0)
 	return device_add_disk(parent, gd, groups);
 #else
 	device_add_disk(parent, gd, groups);
@@ -428,9 +438,9 @@ static inline int pgnt_device_add_disk(struct device *parent,
  */
 static inline void pgnt_free_disk(struct gendisk *gd)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 0, 0)
+#if PGNT_KERNEL_AT_LEAST(6, 0, 0)
 	put_disk(gd);
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 14, 0)
+#elif PGNT_KERNEL_AT_LEAST(5, 14, 0)
 	blk_cleanup_disk(gd);
 #else
 	struct request_queue *q = gd->queue;
@@ -461,7 +471,7 @@ static inline void pgnt_free_disk(struct gendisk *gd)
  */
 static inline void pgnt_gnttab_end_deferred(grant_ref_t ref, struct page *page)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 18, 0)
 	gnttab_end_foreign_access(ref, page);
 #else
 	gnttab_end_foreign_access(ref, 0,
@@ -474,13 +484,13 @@ static inline void pgnt_gnttab_end_deferred(grant_ref_t ref, struct page *page)
  * kmap_atomic() would do; the kernels we support there (Debian 5.10, amd64)
  * have no highmem, where every page is mapped already.
  */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 11, 0) && defined(CONFIG_HIGHMEM)
+#if !PGNT_KERNEL_AT_LEAST(5, 11, 0) && defined(CONFIG_HIGHMEM)
 #error "xen-blk-pgnt needs Linux 5.11 or later on kernels with highmem"
 #endif
 
 static inline void *pgnt_kmap(struct page *page)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 11, 0)
 	return kmap_local_page(page);
 #else
 	return page_address(page);
@@ -489,7 +499,7 @@ static inline void *pgnt_kmap(struct page *page)
 
 static inline void pgnt_kunmap(void *addr)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+#if PGNT_KERNEL_AT_LEAST(5, 11, 0)
 	kunmap_local(addr);
 #endif
 }

@@ -53,8 +53,9 @@
 
 /* Grants always cover 4 KiB Xen pages, whatever the kernel's PAGE_SIZE. */
 #define PGNT_XEN_PAGE_SHIFT		12
-#define PGNT_XEN_PAGE_SIZE		(1U << PGNT_XEN_PAGE_SHIFT)
+#define PGNT_XEN_PAGE_SIZE		4096U
 #define PGNT_SECTOR_SHIFT		9
+static_assert(PGNT_XEN_PAGE_SIZE == 1U << PGNT_XEN_PAGE_SHIFT);
 #define PGNT_SECTORS_PER_PAGE		(PGNT_XEN_PAGE_SIZE >> PGNT_SECTOR_SHIFT)
 
 enum pgnt_op {
@@ -97,7 +98,8 @@ enum pgnt_rsp_status {
 
 /* Rings: up to 2^4 = 16 pages per ring, as the stock drivers. */
 #define PGNT_RING_PAGE_ORDER_MAX	4
-#define PGNT_RING_PAGES_MAX		(1U << PGNT_RING_PAGE_ORDER_MAX)
+#define PGNT_RING_PAGES_MAX		16U
+static_assert(PGNT_RING_PAGES_MAX == 1U << PGNT_RING_PAGE_ORDER_MAX);
 /* Queues (rings) per device; a ceiling for both module parameters. */
 #define PGNT_QUEUES_MAX			32
 

@@ -50,7 +50,8 @@ static inline const char *pgnt_verdict_name(enum pgnt_verdict v)
 	case PGNT_BAD_NOT_IN_FLIGHT:	return "bad_not_in_flight";
 	case PGNT_BAD_RSP_OP:		return "bad_rsp_op";
 	case PGNT_BAD_STATUS:		return "bad_status";
-	case PGNT_VERDICT_NR:		break;
+	case PGNT_VERDICT_NR:
+		break;
 	}
 	return "unknown";
 }
