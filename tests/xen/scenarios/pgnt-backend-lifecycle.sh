@@ -4,11 +4,11 @@
 # Guards teardown: every path that ends a connection (detach, destroy with
 # I/O in flight, frontend unbind and rebind) must wait for the I/O, unmap
 # every persistent grant and free the device; the module must unload at the
-# end.  Cycle counts are small for a TCG rig: ATTACH_CYCLES (20),
+# end.  Cycle counts are small for a TCG rig: ATTACH_CYCLES (10),
 # DESTROY_CYCLES (3).
 BACKEND=pgnt FRONTEND=stock PERSISTENT=1
 BBP=/sys/module/xen_blkback_pgnt/parameters
-ATTACH_CYCLES=${ATTACH_CYCLES:-20}
+ATTACH_CYCLES=${ATTACH_CYCLES:-10}
 DESTROY_CYCLES=${DESTROY_CYCLES:-3}
 
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
