@@ -9,7 +9,9 @@ PAYLOAD=/payload
 : "${SCENARIOS:?rig.env names no scenario}"
 # shellcheck source=lib.sh
 . "$PAYLOAD/xen/dom0/lib.sh"
-mkdir -p "$RESULTS" /run/xr
+# xenconsoled (--log=guest, set in the image) does not create its log dir;
+# guests started from now on get their console logged there.
+mkdir -p "$RESULTS" /run/xr /var/log/xen/console
 : >"$RESULTS/summary.txt"
 echo FAIL >"$RESULTS/status" # until proven otherwise
 
