@@ -395,10 +395,6 @@ static void pgnt_frontend_changed(struct xenbus_device *dev,
 	case XenbusStateInitialising:
 		if (dev->state == XenbusStateClosed)
 			xenbus_switch_state(dev, XenbusStateInitWait);
-		else if (dev->state == XenbusStateInitWait)
-			/* Fire the frontend's watch: it waits for InitWait. */
-			xenbus_printf(XBT_NIL, dev->nodename, "state", "%d",
-				      XenbusStateInitWait);
 		break;
 	case XenbusStateInitialised:
 	case XenbusStateConnected:
@@ -416,16 +412,8 @@ static void pgnt_frontend_changed(struct xenbus_device *dev,
 		/* Waits for the I/O in flight, then frees everything. */
 		pgnt_be_disconnect(be);
 		xenbus_switch_state(dev, XenbusStateClosed);
-		/*
-		 * Still wanted by the toolstack: be ready for the next
-		 * frontend at once.  A frontend driver bound anew (unbind
-		 * and bind, kexec) does not write Initialising, it waits
-		 * for InitWait; the stock backend stays Closed and hangs it.
-		 */
-		if (xenbus_dev_is_online(dev)) {
-			xenbus_switch_state(dev, XenbusStateInitWait);
+		if (xenbus_dev_is_online(dev))
 			break;
-		}
 		fallthrough;
 	case XenbusStateUnknown:
 		/* The toolstack removed the device (detach, guest gone). */
