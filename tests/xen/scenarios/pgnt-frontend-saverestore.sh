@@ -8,7 +8,8 @@
 # reconnect.
 BACKEND=stock FRONTEND=pgnt
 GUEST_MEM=${SR_GUEST_MEM:-512}
-SAVE=/run/xr/pf-sr.save
+# Not /run: that tmpfs is too small for a 512 MiB guest image (ENOSPC).
+SAVE=/var/tmp/pf-sr.save
 
 be_load stock 1
 disk_brd
