@@ -190,7 +190,9 @@ guest_start() {
 	shift
 	[ -f "$g/vmlinuz" ] || sc_abort "no guest kernel $GUEST_KERNEL in the payload"
 	for d in "$@"; do disks="$disks'phy:${d%%:*},${d##*:},w', "; done
-	st=/run/xr/$name
+	# On dom0's disk, not in /run: that tmpfs is a tenth of dom0's memory
+	# and a few guests' initrds filled it in one boot.
+	st=/var/tmp/xr-guests/$name
 	rm -rf "$st"
 	mkdir -p "$st/root/xr/ko"
 	install -m 0755 "$PAYLOAD/xen/guest/agent.sh" "$st/root/init"
