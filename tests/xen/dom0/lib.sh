@@ -326,6 +326,17 @@ fe_swap() {
 
 # ---- negotiated features ----------------------------------------------------
 
+# expect_connected PERSISTENT: after xs_features, both ends are Connected
+# and both wrote feature-persistent as PERSISTENT.
+expect_connected() {
+	local p=$1
+
+	expect_cmp "p$p: backend state Connected" "$BE_STATE" == 4
+	expect_cmp "p$p: frontend state Connected" "$FE_STATE" == 4
+	expect_cmp "p$p: backend feature-persistent" "$BE_PERSISTENT" == "$p"
+	expect_cmp "p$p: frontend feature-persistent" "$FE_PERSISTENT" == "$p"
+}
+
 # xs_features NAME VDEV: record both ends' negotiated features in
 # results/features.tsv; sets FE_PERSISTENT, BE_PERSISTENT and friends.
 xs_features() {
@@ -477,10 +488,7 @@ io_suite() {
 		gx_must "$g" "fe_load $FRONTEND $PERSISTENT"
 		gx_must "$g" "wait_disk xvdb"
 		xs_features "$g" xvdb
-		expect_cmp "p$PERSISTENT: backend state Connected" "$BE_STATE" == 4
-		expect_cmp "p$PERSISTENT: frontend state Connected" "$FE_STATE" == 4
-		expect_cmp "p$PERSISTENT: backend feature-persistent" "$BE_PERSISTENT" == "$PERSISTENT"
-		expect_cmp "p$PERSISTENT: frontend feature-persistent" "$FE_PERSISTENT" == "$PERSISTENT"
+		expect_connected "$PERSISTENT"
 		# Populate the region (and, with persistent grants, the grant pool).
 		fio_ok "$g" xvdb "p$PERSISTENT-prefill" --rw=write --bs=1m --iodepth=8
 		for bs in ${IO_BS:-4k 64k}; do

@@ -51,10 +51,7 @@ for PERSISTENT in ${PERSISTENT_MODES:-1 0}; do
 	gx_must "$g" "fe_load stock $PERSISTENT"
 	gx_must "$g" "wait_disk xvdb"
 	xs_features "$g" xvdb
-	expect_cmp "p$PERSISTENT: backend state Connected" "$BE_STATE" == 4
-	expect_cmp "p$PERSISTENT: frontend state Connected" "$FE_STATE" == 4
-	expect_cmp "p$PERSISTENT: backend feature-persistent" "$BE_PERSISTENT" == "$PERSISTENT"
-	expect_cmp "p$PERSISTENT: frontend feature-persistent" "$FE_PERSISTENT" == "$PERSISTENT"
+	expect_connected "$PERSISTENT"
 	expect_cmp "p$PERSISTENT: feature-max-indirect-segments" "$BE_INDIRECT" == 256
 	expect_cmp "p$PERSISTENT: max-ring-page-order" "$BE_MAX_RING_ORDER" == 4
 	expect_cmp "p$PERSISTENT: feature-discard (loop)" "$BE_DISCARD" == 1

@@ -23,10 +23,7 @@ for PERSISTENT in ${PERSISTENT_MODES:-1 0}; do
 	gx_must "$g" "fe_load pgnt $PERSISTENT"
 	gx_must "$g" "wait_disk xvdb"
 	xs_features "$g" xvdb
-	expect_cmp "p$PERSISTENT: backend state Connected" "$BE_STATE" == 4
-	expect_cmp "p$PERSISTENT: frontend state Connected" "$FE_STATE" == 4
-	expect_cmp "p$PERSISTENT: frontend feature-persistent" "$FE_PERSISTENT" == "$PERSISTENT"
-	expect_cmp "p$PERSISTENT: backend feature-persistent" "$BE_PERSISTENT" == "$PERSISTENT"
+	expect_connected "$PERSISTENT"
 	gx_ok "$g" "cat /sys/block/xvdb/pgnt/negotiated"
 	xr_log "p$PERSISTENT negotiated: $(cat "$GX_OUT")"
 	check "p$PERSISTENT: sysfs persistent=$PERSISTENT" grep -q "state=connected .*persistent=$PERSISTENT " "$GX_OUT"
