@@ -155,7 +155,13 @@ static inline u32 pgnt_ring_entries(u32 order, u32 entry_size)
 				   entry_size);
 }
 
-/* Indirect pages needed to describe @segs segments (0 when direct). */
+/*
+ * Indirect pages a frontend needs for a request of @segs segments, given
+ * that it sends up to PGNT_SEGS_DIRECT segments in the direct form (0 then).
+ * The protocol also allows a short indirect request, so a backend must not
+ * use this: it maps DIV_ROUND_UP(nr_segments, PGNT_SEGS_PER_INDIRECT_PAGE)
+ * frames for any indirect request.
+ */
 static inline u32 pgnt_indirect_pages(u32 segs)
 {
 	if (segs <= PGNT_SEGS_DIRECT)
