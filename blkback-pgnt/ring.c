@@ -85,77 +85,49 @@ static void pgnt_fetch_igrefs(const grant_ref_t *src, grant_ref_t *igrefs)
 		igrefs[i] = READ_ONCE(src[i]);
 }
 
-static void pgnt_fetch_x32(const struct pgnt_x32_request *src,
-			   struct pgnt_req *req, struct pgnt_seg *segs,
-			   grant_ref_t *igrefs)
-{
-	req->op = READ_ONCE(src->operation);
-	switch (req->op) {
-	case PGNT_OP_DISCARD:
-		req->discard_flags = READ_ONCE(src->u.discard.flag);
-		req->id = READ_ONCE(src->u.discard.id);
-		req->sector = READ_ONCE(src->u.discard.sector_number);
-		req->nr_sectors = READ_ONCE(src->u.discard.nr_sectors);
-		break;
-	case PGNT_OP_INDIRECT:
-		req->indirect_op = READ_ONCE(src->u.indirect.indirect_op);
-		req->nr_segs = READ_ONCE(src->u.indirect.nr_segments);
-		req->id = READ_ONCE(src->u.indirect.id);
-		req->sector = READ_ONCE(src->u.indirect.sector_number);
-		req->handle = READ_ONCE(src->u.indirect.handle);
-		pgnt_fetch_igrefs(src->u.indirect.indirect_grefs, igrefs);
-		break;
-	case PGNT_OP_READ:
-	case PGNT_OP_WRITE:
-	case PGNT_OP_WRITE_BARRIER:
-	case PGNT_OP_FLUSH_DISKCACHE:
-		req->nr_segs = READ_ONCE(src->u.rw.nr_segments);
-		req->id = READ_ONCE(src->u.rw.id);
-		req->sector = READ_ONCE(src->u.rw.sector_number);
-		req->handle = READ_ONCE(src->u.rw.handle);
-		pgnt_fetch_segs(src->u.rw.seg, req->nr_segs, segs);
-		break;
-	default:
-		req->id = READ_ONCE(src->u.other.id);
-		break;
-	}
+/*
+ * One body for both layouts: the field names are the same, only their
+ * offsets differ, so a generator keeps the two fetchers identical.
+ */
+#define PGNT_DEFINE_FETCH(abi)						\
+static void pgnt_fetch_##abi(const struct pgnt_##abi##_request *src,	\
+			     struct pgnt_req *req, struct pgnt_seg *segs,	\
+			     grant_ref_t *igrefs)			\
+{									\
+	req->op = READ_ONCE(src->operation);				\
+	switch (req->op) {						\
+	case PGNT_OP_DISCARD:						\
+		req->discard_flags = READ_ONCE(src->u.discard.flag);	\
+		req->id = READ_ONCE(src->u.discard.id);			\
+		req->sector = READ_ONCE(src->u.discard.sector_number);	\
+		req->nr_sectors = READ_ONCE(src->u.discard.nr_sectors);	\
+		break;							\
+	case PGNT_OP_INDIRECT:						\
+		req->indirect_op = READ_ONCE(src->u.indirect.indirect_op); \
+		req->nr_segs = READ_ONCE(src->u.indirect.nr_segments);	\
+		req->id = READ_ONCE(src->u.indirect.id);		\
+		req->sector = READ_ONCE(src->u.indirect.sector_number);	\
+		req->handle = READ_ONCE(src->u.indirect.handle);	\
+		pgnt_fetch_igrefs(src->u.indirect.indirect_grefs, igrefs); \
+		break;							\
+	case PGNT_OP_READ:						\
+	case PGNT_OP_WRITE:						\
+	case PGNT_OP_WRITE_BARRIER:					\
+	case PGNT_OP_FLUSH_DISKCACHE:					\
+		req->nr_segs = READ_ONCE(src->u.rw.nr_segments);	\
+		req->id = READ_ONCE(src->u.rw.id);			\
+		req->sector = READ_ONCE(src->u.rw.sector_number);	\
+		req->handle = READ_ONCE(src->u.rw.handle);		\
+		pgnt_fetch_segs(src->u.rw.seg, req->nr_segs, segs);	\
+		break;							\
+	default:							\
+		req->id = READ_ONCE(src->u.other.id);			\
+		break;							\
+	}								\
 }
 
-static void pgnt_fetch_x64(const struct pgnt_x64_request *src,
-			   struct pgnt_req *req, struct pgnt_seg *segs,
-			   grant_ref_t *igrefs)
-{
-	req->op = READ_ONCE(src->operation);
-	switch (req->op) {
-	case PGNT_OP_DISCARD:
-		req->discard_flags = READ_ONCE(src->u.discard.flag);
-		req->id = READ_ONCE(src->u.discard.id);
-		req->sector = READ_ONCE(src->u.discard.sector_number);
-		req->nr_sectors = READ_ONCE(src->u.discard.nr_sectors);
-		break;
-	case PGNT_OP_INDIRECT:
-		req->indirect_op = READ_ONCE(src->u.indirect.indirect_op);
-		req->nr_segs = READ_ONCE(src->u.indirect.nr_segments);
-		req->id = READ_ONCE(src->u.indirect.id);
-		req->sector = READ_ONCE(src->u.indirect.sector_number);
-		req->handle = READ_ONCE(src->u.indirect.handle);
-		pgnt_fetch_igrefs(src->u.indirect.indirect_grefs, igrefs);
-		break;
-	case PGNT_OP_READ:
-	case PGNT_OP_WRITE:
-	case PGNT_OP_WRITE_BARRIER:
-	case PGNT_OP_FLUSH_DISKCACHE:
-		req->nr_segs = READ_ONCE(src->u.rw.nr_segments);
-		req->id = READ_ONCE(src->u.rw.id);
-		req->sector = READ_ONCE(src->u.rw.sector_number);
-		req->handle = READ_ONCE(src->u.rw.handle);
-		pgnt_fetch_segs(src->u.rw.seg, req->nr_segs, segs);
-		break;
-	default:
-		req->id = READ_ONCE(src->u.other.id);
-		break;
-	}
-}
+PGNT_DEFINE_FETCH(x32)
+PGNT_DEFINE_FETCH(x64)
 
 static void pgnt_fetch(struct pgnt_ring *ring, RING_IDX idx,
 		       struct pgnt_req *req, struct pgnt_seg *segs,
