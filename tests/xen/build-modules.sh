@@ -70,6 +70,9 @@ main() {
 	mkdir -p "$out"
 	cp "$cached"/*.ko "$out/"
 	cp "$cached/source" "$out/SOURCE"
+	# The hostile test frontend (tests/xen/hostile/, never packaged), for the scenarios.
+	"$(dirname "$0")/hostile/build.sh" "$kver" "$headers" "$out" >&2 ||
+		log "modules: WARNING pgnt-hostile.ko not built for $kver (hostile-* scenarios will fail)"
 	for ko in "$out"/*.ko; do
 		vm=$(modinfo -F vermagic "$ko")
 		[ "${vm%% *}" = "$kver" ] || die "$ko has vermagic '$vm', expected $kver"
