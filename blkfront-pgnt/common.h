@@ -17,6 +17,7 @@
 #ifndef PGNT_FRONT_COMMON_H
 #define PGNT_FRONT_COMMON_H
 
+#include <linux/atomic.h>
 #include <linux/blk-mq.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -29,6 +30,7 @@
 
 #include "pgnt.h"
 #include "pgnt_check.h"
+#include "pgnt_copy.h"
 #include "pgnt_vdev.h"
 
 #define PGNT_DEV_NAME		"xvd"
@@ -42,6 +44,14 @@ extern unsigned int pgnt_max_queues;
 extern unsigned int pgnt_max_ring_page_order;
 extern bool pgnt_feature_persistent;
 extern bool pgnt_trusted;
+
+/*
+ * Grants of this module, all devices (main.c): issued and not yet ended,
+ * and handed to the grant-table code because the backend still mapped
+ * them when we ended them (it frees them later, out of our sight).
+ */
+extern atomic_long_t pgnt_grants_held;
+extern atomic_long_t pgnt_grants_deferred;
 
 /*
  * One frontend-owned page that carries data (or an indirect segment array)
@@ -71,6 +81,7 @@ struct pgnt_ring_stats {
 	u64 requests;
 	u64 rd_sectors;
 	u64 wr_sectors;
+	u64 indirect_reqs;	/* requests sent as BLKIF_OP_INDIRECT */
 	u64 bounced_segs;	/* segments copied to or from pool pages */
 	u64 gnt_reuse;		/* segments served by an existing grant */
 	u64 gnt_new;		/* grants issued (per request or persistent) */

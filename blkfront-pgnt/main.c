@@ -43,6 +43,28 @@ module_param_named(trusted, pgnt_trusted, bool, 0644);
 MODULE_PARM_DESC(trusted,
 		 "Trust backends: N bounces all data through frontend-owned pages (default Y)");
 
+atomic_long_t pgnt_grants_held = ATOMIC_LONG_INIT(0);
+atomic_long_t pgnt_grants_deferred = ATOMIC_LONG_INIT(0);
+
+static int pgnt_param_get_count(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%ld\n",
+			 atomic_long_read((atomic_long_t *)kp->arg));
+}
+
+static const struct kernel_param_ops pgnt_count_ops = {
+	.get = pgnt_param_get_count,
+};
+
+/* Read-only counters, for leak checks from userspace (no set op). */
+module_param_cb(grants_held, &pgnt_count_ops, &pgnt_grants_held, 0444);
+MODULE_PARM_DESC(grants_held,
+		 "Grants issued to backends and not yet ended, all devices (read-only)");
+module_param_cb(grants_deferred, &pgnt_count_ops, &pgnt_grants_deferred,
+		0444);
+MODULE_PARM_DESC(grants_deferred,
+		 "Grants ended while a backend still mapped them, left to the grant table (read-only)");
+
 /* The values common/ repeats from blkif.h must stay equal to it. */
 static_assert(PGNT_SEGS_DIRECT == BLKIF_MAX_SEGMENTS_PER_REQUEST);
 static_assert(PGNT_INDIRECT_PAGES_MAX == BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);

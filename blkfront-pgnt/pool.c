@@ -43,6 +43,7 @@ int pgnt_gnt_grant(struct pgnt_ring *ring, struct pgnt_gnt *g, bool readonly)
 		return ref;
 	g->gref = ref;
 	ring->st.gnt_new++;
+	atomic_long_inc(&pgnt_grants_held);
 	return 0;
 }
 
@@ -56,6 +57,7 @@ bool pgnt_gnt_end(struct pgnt_ring *ring, struct pgnt_gnt *g)
 	lockdep_assert_held(&ring->lock);
 	if (g->gref == PGNT_GREF_NONE)
 		return true;
+	atomic_long_dec(&pgnt_grants_held);
 	if (gnttab_try_end_foreign_access(g->gref)) {
 		g->gref = PGNT_GREF_NONE;
 		if (g->persistent) {
@@ -65,6 +67,7 @@ bool pgnt_gnt_end(struct pgnt_ring *ring, struct pgnt_gnt *g)
 		return true;
 	}
 	pgnt_gnttab_end_deferred(g->gref, g->page);
+	atomic_long_inc(&pgnt_grants_deferred);
 	ring->st.gnt_abandoned++;
 	if (g->persistent)
 		ring->pool.nr_persistent--;

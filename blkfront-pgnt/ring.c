@@ -75,19 +75,12 @@ static struct pgnt_gnt *pgnt_seg_page(struct pgnt_ring *ring, bool readonly)
 static void pgnt_copy_in(struct pgnt_gnt *g, struct scatterlist *sg,
 			 bool write, bool untrusted)
 {
-	void *dst = page_address(g->page);
-	void *src;
+	u8 *src = write ? pgnt_kmap(sg_page(sg)) : NULL;
 
-	if (untrusted) {
-		memset(dst, 0, sg->offset);
-		memset(dst + sg->offset + sg->length, 0,
-		       PAGE_SIZE - sg->offset - sg->length);
-	}
-	if (!write)
-		return;
-	src = pgnt_kmap(sg_page(sg));
-	memcpy(dst + sg->offset, src + sg->offset, sg->length);
-	pgnt_kunmap(src);
+	pgnt_seg_copy_in(page_address(g->page), src, sg->offset, sg->length,
+			 untrusted);
+	if (src)
+		pgnt_kunmap(src);
 }
 
 static void pgnt_copy_out(struct pgnt_shadow *s)
@@ -96,10 +89,10 @@ static void pgnt_copy_out(struct pgnt_shadow *s)
 	unsigned int i;
 
 	for_each_sg(s->sg, sg, s->nr_data, i) {
-		void *src = page_address(s->gnts[i]->page);
-		void *dst = pgnt_kmap(sg_page(sg));
+		u8 *dst = pgnt_kmap(sg_page(sg));
 
-		memcpy(dst + sg->offset, src + sg->offset, sg->length);
+		pgnt_seg_copy_out(dst, page_address(s->gnts[i]->page),
+				  sg->offset, sg->length);
 		pgnt_kunmap(dst);
 	}
 }
@@ -234,6 +227,7 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 	if (sts)
 		return sts;
 
+	ring->st.indirect_reqs++;
 	req->operation = BLKIF_OP_INDIRECT;
 	req->u.indirect.indirect_op = s->data_op;
 	req->u.indirect.nr_segments = nseg;
@@ -398,6 +392,13 @@ static blk_status_t pgnt_queue_rq(struct blk_mq_hw_ctx *hctx,
 	default:
 		return BLK_STS_IOERR;
 	}
+	/*
+	 * The block layer only warns about writes to a read-only disk; the
+	 * backend would refuse them, so nothing is granted for them.
+	 */
+	if ((info->vdisk_info & VDISK_READONLY) && op_is_write(req_op(rq)) &&
+	    req_op(rq) != REQ_OP_FLUSH)
+		return BLK_STS_IOERR;
 	/* Fewer rings than hardware queues after a reconnect: share them. */
 	ring = &info->rings[hctx->queue_num % info->f.nr_rings];
 	if (pgnt_rq_too_big(info, rq))
@@ -602,10 +603,14 @@ static void pgnt_ring_free_sring(struct pgnt_ring *ring)
 		grant_ref_t ref = ring->ring_ref[i];
 
 		ring->ring_ref[i] = PGNT_GREF_NONE;
-		if (ref == PGNT_GREF_NONE || gnttab_try_end_foreign_access(ref))
+		if (ref != PGNT_GREF_NONE)
+			atomic_long_dec(&pgnt_grants_held);
+		if (ref == PGNT_GREF_NONE || gnttab_try_end_foreign_access(ref)) {
 			free_page((unsigned long)addr);
-		else
+		} else {
 			pgnt_gnttab_end_deferred(ref, virt_to_page(addr));
+			atomic_long_inc(&pgnt_grants_deferred);
+		}
 	}
 	ring->sring = NULL;
 }
@@ -649,6 +654,7 @@ int pgnt_ring_setup(struct pgnt_info *info, struct pgnt_ring *ring)
 			goto out_free_sring;
 		}
 		ring->ring_ref[i] = err;
+		atomic_long_inc(&pgnt_grants_held);
 	}
 
 	err = xenbus_alloc_evtchn(dev, &ring->evtchn);

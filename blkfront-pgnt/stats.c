@@ -25,6 +25,7 @@ void pgnt_stats_retire(struct pgnt_info *info,
 	r->requests += st->requests;
 	r->rd_sectors += st->rd_sectors;
 	r->wr_sectors += st->wr_sectors;
+	r->indirect_reqs += st->indirect_reqs;
 	r->bounced_segs += st->bounced_segs;
 	r->gnt_reuse += st->gnt_reuse;
 	r->gnt_new += st->gnt_new;
@@ -101,6 +102,7 @@ static struct pgnt_stat_attr pgnt_stat_##_field = {			\
 PGNT_STAT_ATTR(requests);
 PGNT_STAT_ATTR(rd_sectors);
 PGNT_STAT_ATTR(wr_sectors);
+PGNT_STAT_ATTR(indirect_reqs);
 PGNT_STAT_ATTR(bounced_segs);
 PGNT_STAT_ATTR(gnt_reuse);
 PGNT_STAT_ATTR(gnt_new);
@@ -133,6 +135,31 @@ static ssize_t pool_grants_show(struct device *dev,
 	return sysfs_emit(buf, "%u\n", v);
 }
 static DEVICE_ATTR_RO(pool_grants);
+
+/* Requests per ring, "r0 r1 ...": shows the spread over the queues. */
+static ssize_t ring_requests_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct pgnt_info *info = pgnt_dev_info(dev);
+	unsigned long flags;
+	unsigned int i;
+	ssize_t n = 0;
+
+	mutex_lock(&info->mutex);
+	for (i = 0; info->rings && i < info->f.nr_rings; i++) {
+		struct pgnt_ring *ring = &info->rings[i];
+		u64 v;
+
+		spin_lock_irqsave(&ring->lock, flags);
+		v = ring->st.requests;
+		spin_unlock_irqrestore(&ring->lock, flags);
+		n += sysfs_emit_at(buf, n, "%s%llu", i ? " " : "", v);
+	}
+	mutex_unlock(&info->mutex);
+	n += sysfs_emit_at(buf, n, "\n");
+	return n;
+}
+static DEVICE_ATTR_RO(ring_requests);
 
 static const char *const pgnt_state_names[] = {
 	[PGNT_DISCONNECTED] = "disconnected",
@@ -178,6 +205,7 @@ static struct attribute *pgnt_stat_attrs[] = {
 	&pgnt_stat_requests.dattr.attr,
 	&pgnt_stat_rd_sectors.dattr.attr,
 	&pgnt_stat_wr_sectors.dattr.attr,
+	&pgnt_stat_indirect_reqs.dattr.attr,
 	&pgnt_stat_bounced_segs.dattr.attr,
 	&pgnt_stat_gnt_reuse.dattr.attr,
 	&pgnt_stat_gnt_new.dattr.attr,
@@ -186,6 +214,7 @@ static struct attribute *pgnt_stat_attrs[] = {
 	&pgnt_stat_errors.dattr.attr,
 	&dev_attr_pool_pages.attr,
 	&dev_attr_pool_grants.attr,
+	&dev_attr_ring_requests.attr,
 	&dev_attr_negotiated.attr,
 	&dev_attr_reconnects.attr,
 	NULL,

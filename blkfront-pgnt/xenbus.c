@@ -14,6 +14,7 @@
  */
 
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/slab.h>
 #include <xen/interface/io/protocols.h>
 
@@ -400,16 +401,62 @@ static void pgnt_connect(struct pgnt_info *info)
 		 info->f.untrusted ? "untrusted" : "trusted");
 }
 
-/* The backend is going away: fail I/O and let it close. */
+/*
+ * The backend is going away: new I/O fails, and we close our end.  The
+ * rings stay until the backend is Closed too (pgnt_backend_changed()): it
+ * unmaps our grants before it says so, so they end at once instead of
+ * being left to the grant-table code; what it still completes is taken.
+ */
 static void pgnt_closing(struct pgnt_info *info)
 {
 	struct xenbus_device *dev = info->xbdev;
 
 	lockdep_assert_held(&info->mutex);
-	if (dev->state == XenbusStateClosing)
+	if (dev->state == XenbusStateClosed)
 		return;
-	pgnt_disconnect(info);
+	if (info->state != PGNT_BROKEN)
+		WRITE_ONCE(info->state, PGNT_DISCONNECTED);
+	pgnt_fail_saved(info);
+	/* Held since a resume: let the queue run, so that new I/O fails. */
+	pgnt_queue_start(info);
 	xenbus_frontend_closed(dev);
+}
+
+/* How long remove waits for the backend to let go of our grants. */
+#define PGNT_CLOSE_WAIT_MS	15000
+
+static bool pgnt_backend_gone(struct xenbus_device *dev)
+{
+	unsigned int st = xenbus_read_unsigned(dev->otherend, "state",
+					       XenbusStateUnknown);
+
+	return st == XenbusStateClosed || st == XenbusStateUnknown;
+}
+
+/*
+ * Remove while rings exist: close our end and wait, bounded, for the
+ * backend to close its own, so that our grants are unmapped when the rings
+ * go.  The otherend watch is gone by now, hence the polling.
+ */
+static void pgnt_close_and_wait(struct pgnt_info *info)
+{
+	struct xenbus_device *dev = info->xbdev;
+	unsigned long end;
+
+	lockdep_assert_held(&info->mutex);
+	if (!info->rings)
+		return;
+	pgnt_closing(info);
+	end = jiffies + msecs_to_jiffies(PGNT_CLOSE_WAIT_MS);
+	while (!pgnt_backend_gone(dev)) {
+		if (time_after(jiffies, end)) {
+			dev_warn(&dev->dev,
+				 "backend did not close in %u ms; its grants are left to the grant table\n",
+				 PGNT_CLOSE_WAIT_MS);
+			return;
+		}
+		msleep(50);
+	}
 }
 
 static void pgnt_backend_changed(struct xenbus_device *dev,
@@ -442,9 +489,19 @@ static void pgnt_backend_changed(struct xenbus_device *dev,
 		mutex_unlock(&info->mutex);
 		break;
 	case XenbusStateClosed:
-		if (dev->state == XenbusStateClosed)
+		/*
+		 * Probe announced a fresh start (Initialising) to a backend
+		 * still Closed from the previous binding: it answers with
+		 * InitWait.  Closing here would undo the announcement.
+		 */
+		if (dev->state == XenbusStateInitialising)
 			break;
-		fallthrough;
+		mutex_lock(&info->mutex);
+		pgnt_closing(info);
+		/* The backend has let go of our grants: end them, free all. */
+		pgnt_disconnect(info);
+		mutex_unlock(&info->mutex);
+		break;
 	case XenbusStateClosing:
 		mutex_lock(&info->mutex);
 		pgnt_closing(info);
@@ -565,8 +622,10 @@ static PGNT_XENBUS_REMOVE_RET pgnt_remove(struct xenbus_device *dev)
 	struct pgnt_info *info = dev_get_drvdata(&dev->dev);
 
 	mutex_lock(&info->mutex);
-	if (info->state != PGNT_CONNECTED)
+	if (info->state != PGNT_CONNECTED) {
+		pgnt_close_and_wait(info);
 		pgnt_disconnect(info);
+	}
 	mutex_unlock(&info->mutex);
 
 	/* Both take the mutex or feed the queue: done before the disk goes. */
@@ -577,6 +636,7 @@ static PGNT_XENBUS_REMOVE_RET pgnt_remove(struct xenbus_device *dev)
 	flush_work(&info->resplit_work);
 
 	mutex_lock(&info->mutex);
+	pgnt_close_and_wait(info);
 	pgnt_disconnect(info);
 	mutex_unlock(&info->mutex);
 	pgnt_minors_release(info->first_minor, info->nr_minors);
