@@ -384,12 +384,14 @@ gops_init() {
 	echo 1 >"$TRACEFS/tracing_on"
 }
 
-# vbd_stats DOMID: "dev rd_req wr_req" per backend device of DOMID.
+# vbd_stats "DOMID...": "dev rd_req wr_req" per backend device of each DOMID.
 vbd_stats() {
-	local d
-	for d in /sys/bus/xen-backend/devices/vbd-"$1"-*; do
-		[ -d "$d/statistics" ] || continue
-		echo "${d##*/} $(cat "$d/statistics/rd_req") $(cat "$d/statistics/wr_req")"
+	local d id
+	for id in $1; do
+		for d in /sys/bus/xen-backend/devices/vbd-"$id"-*; do
+			[ -d "$d/statistics" ] || continue
+			echo "${d##*/} $(cat "$d/statistics/rd_req") $(cat "$d/statistics/wr_req")"
+		done
 	done
 }
 
@@ -397,6 +399,18 @@ vbd_stats() {
 phase_begin() {
 	PH_DOMID=$(guest_domid "$1")
 	PH_LABEL=$2
+	vbd_stats "$PH_DOMID" >/run/xr/phase.stats0
+	echo >"$TRACEFS/trace"
+}
+
+# phase_begin_guests LABEL NAME...: phase_begin for several guests doing I/O
+# at once; the phase's I/Os are those of all their backend devices.
+phase_begin_guests() {
+	local g
+	PH_LABEL=$1
+	shift
+	PH_DOMID=""
+	for g in "$@"; do PH_DOMID="$PH_DOMID $(guest_domid "$g")"; done
 	vbd_stats "$PH_DOMID" >/run/xr/phase.stats0
 	echo >"$TRACEFS/trace"
 }
