@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build xen-blkfront-pgnt.ko and xen-blkback-pgnt.ko for one exact kernel.
-# Usage: build-modules.sh KVER HEADERS_BUILD_DIR OUTDIR
+# Usage: build-modules.sh KVER HEADERS_BUILD_DIR|matrix:K OUTDIR
+# matrix:K builds in tests/matrix's environment of kernel K (its headers and
+# compiler: gcc-10 for 5.10, the sid chroot for newest), see tests/matrix/lib.sh.
 # MODSRC=worktree  copy the work tree's sources (what the brief asks for)
 # MODSRC=HEAD      export the last commit's sources (git archive)
 # MODSRC=auto      (default) worktree; if that does not build, HEAD, loudly
@@ -12,7 +14,30 @@ set -euo pipefail
 [ $# -eq 3 ] || die "usage: $0 KVER HEADERS_BUILD_DIR OUTDIR"
 kver=$1 headers=$2 out=$3
 SRC=(Kbuild common blkfront-pgnt blkback-pgnt)
-[ -f "$headers/Makefile" ] || die "no kernel headers at $headers"
+case $headers in
+matrix:*) ;;
+*) [ -f "$headers/Makefile" ] || die "no kernel headers at $headers" ;;
+esac
+
+# matrix_make K DIR: make modules for DIR in tests/matrix's environment of
+# kernel K (a subshell: the matrix's lib.sh has its own log/die).
+matrix_make() {
+	(
+		# shellcheck source=../matrix/lib.sh
+		. "$XR_REPO/tests/matrix/lib.sh"
+		lock_cache_shared
+		load_kernel_env "$1"
+		[ "$K_RELEASE" = "$kver" ] || die "tests/matrix kernel $1 is now $K_RELEASE, not $kver (rebuild the guest)"
+		s=$(new_scratch_dir rig-modules)
+		cp -a "$2/." "$s/"
+		rm -f "$s/build.log"
+		rc=0
+		k_make "$s" modules || rc=$?
+		(cd "$s" && find . -name '*.ko' -exec cp --parents {} "$2/" \;)
+		rm -rf "$s"
+		exit "$rc"
+	)
+}
 
 # fetch_src worktree|HEAD DIR: the module sources into DIR.
 fetch_src() {
@@ -39,7 +64,10 @@ build() {
 		log "modules: cache hit for $kver ($1 sources $srchash)" >&2
 	else
 		log "modules: building for $kver ($1 sources $srchash)" >&2
-		if ! make -C "$headers" M="$scratch" modules >"$scratch/build.log" 2>&1; then
+		if ! case $headers in
+			matrix:*) matrix_make "${headers#matrix:}" "$scratch" ;;
+			*) make -C "$headers" M="$scratch" modules ;;
+			esac >"$scratch/build.log" 2>&1; then
 			tail -n 30 "$scratch/build.log" >&2
 			rm -rf "$scratch"
 			log "modules: build of the $1 sources for $kver FAILED" >&2
