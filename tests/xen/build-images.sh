@@ -17,6 +17,14 @@
 #   KIND apt:SUITE   linux-image-amd64 of another suite through a private apt
 #                    view, e.g. 6.12:apt:bookworm-backports (adding a kind = one
 #                    guest_kind_<KIND> function)
+#   KIND matrix:K    the kernel tests/matrix fetched headers for (K = 5.10, 6.1,
+#                    6.12, newest); our modules are built with the matrix's tree
+#                    and compiler (gcc-10 for 5.10, the sid chroot for newest)
+#   GUEST_KERNELS=all  every kernel of the matrix (GUEST_KERNELS_ALL)
+#   Each guest also has modules.cpio.gz (its modules, ext4 included) on its own,
+#   for xvda-root guests whose root filesystem dom0 builds.
+# DOM0_KERNEL=6.12: a second dom0 image with bookworm-backports' kernel (its own
+#   key; the default 6.1 image's key does not change).
 # $XR_CACHE/current.env names the image (IMG) and the guests (GUESTS="name=dir ...").
 # A cache hit costs well under a second (plus one apt-get update per day for apt kinds).
 set -euo pipefail
@@ -27,10 +35,24 @@ RECIPE_VERSION=1
 RECIPE_FUNCS="in_tree bootstrap_tree customise_tree tree_pkg_version fetch_in_tree fetch_hypervisor
 	unpack_headers headers_deps fetch_headers build_guest_userland copy_guest_kernel save_guest_kernel
 	make_rootfs"
-GUEST_FUNCS="build_guest copy_guest_kernel unpack_headers headers_deps"
+GUEST_FUNCS="build_guest copy_guest_kernel copy_root_fs_modules unpack_headers headers_deps"
 DOM0_PKGS=linux-image-amd64,xen-utils-4.17,xenstore-utils,fio,systemd-sysv,udev,kmod,initramfs-tools,busybox,e2fsprogs,procps,iproute2,util-linux,gawk,cpio,gzip
 # Slim guest kernels, NAME:KIND[:ARG] (see the head of this file).
 GUEST_KERNELS=${GUEST_KERNELS:-6.1:dom0}
+# Modules an xvda-root guest needs to mount its ext4 root (paths under kernel/;
+# crc16 and crc32c are in GUEST_MOD_DIRS already).
+GUEST_ROOT_MODS="fs/ext4 fs/jbd2 fs/mbcache.ko*"
+# dom0 kernel: 6.1 is the suite's own; any other comes from DOM0_KERNEL_SUITE.
+DOM0_KERNEL=${DOM0_KERNEL:-6.1}
+case $DOM0_KERNEL in
+6.1) DOM0_KERNEL_SUITE="" ;;
+6.12) DOM0_KERNEL_SUITE=bookworm-backports ;;
+*) echo "DOM0_KERNEL must be 6.1 or 6.12" >&2; exit 3 ;;
+esac
+# GUEST_KERNELS=all: the kernels of the matrix (6.1 is the dom0's on a 6.1 dom0).
+GUEST_KERNELS_ALL="6.1:dom0 5.10:matrix:5.10 6.12:apt:bookworm-backports sid:matrix:newest"
+[ "$DOM0_KERNEL" = 6.1 ] || GUEST_KERNELS_ALL="6.1:matrix:6.1 5.10:matrix:5.10 6.12:dom0 sid:matrix:newest"
+[ "$GUEST_KERNELS" != all ] || GUEST_KERNELS=$GUEST_KERNELS_ALL
 # Modules of the guest kernel that go into the slim initramfs (paths under kernel/).
 GUEST_MOD_DIRS="drivers/block drivers/xen crypto lib arch/x86/crypto"
 # Programs the guest agent uses, resolved inside the dom0 tree with their libraries.
@@ -54,7 +76,29 @@ image_key() {
 		# shellcheck disable=SC2086 # a list of function names
 		declare -f $RECIPE_FUNCS
 		hash_files "$XR_DIR"/image/*
+		# Only a non-default dom0 kernel adds to the key: the 6.1 image keeps its key.
+		[ -z "$DOM0_KERNEL_SUITE" ] || { echo "dom0 kernel from $DOM0_KERNEL_SUITE"; declare -f install_dom0_kernel; }
 	} | sha256sum | cut -c1-16
+}
+
+# install_dom0_kernel SUITE: replace the tree's kernel by SUITE's
+# linux-image-amd64; fetch_in_tree then also sees SUITE (for the headers).
+install_dom0_kernel() {
+	local old
+	log "images: dom0 kernel from $1"
+	cp /etc/resolv.conf "$TREE/etc/resolv.conf"
+	echo "deb $XR_MIRROR $1 main" >"$TREE/etc/apt/sources.list.d/$1.list"
+	# shellcheck disable=SC2016 # ${Package} is dpkg-query's
+	old=$(in_tree dpkg-query -W -f='${Package}\n' 'linux-image-[0-9]*')
+	mount -t proc proc "$TREE/proc"
+	# shellcheck disable=SC2086 # $old: package names
+	{
+		in_tree apt-get update -qq &&
+			in_tree env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t "$1" linux-image-amd64 &&
+			in_tree env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $old
+	} >>"$OUT/apt.log" 2>&1 || { umount "$TREE/proc"; tail -n 20 "$OUT/apt.log"; die "dom0 kernel from $1 failed"; }
+	umount "$TREE/proc"
+	touch "$TREE/var/lib/apt/xenrig-updated"
 }
 
 in_tree() { chroot "$TREE" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C "$@"; }
@@ -199,18 +243,34 @@ copy_guest_kernel() {
 # save_guest_kernel: the dom0 kernel and its block/xen modules, for "dom0" guests.
 save_guest_kernel() { copy_guest_kernel "$TREE" "$OUT/kernel/$KVER" "$KVER"; }
 
-# build_guest DIR KVER KROOT: a slim guest in DIR from the image's userland and
-# the kernel unpacked under KROOT (boot/vmlinuz-KVER, lib/modules/KVER).
+# copy_root_fs_modules FROM TO KVER: the GUEST_ROOT_MODS (ext4) of FROM.
+copy_root_fs_modules() {
+	local k="lib/modules/$3/kernel" m p
+	for m in $GUEST_ROOT_MODS; do
+		for p in "$1/$k"/$m; do
+			[ -e "$p" ] || die "guest $3: no $m (ext4 for xvda-root guests)"
+			p=${p#"$1/$k/"}
+			mkdir -p "$2/$k/$(dirname "$p")"
+			cp -a "$1/$k/$p" "$2/$k/$p"
+		done
+	done
+}
+
+# build_guest DIR KVER KROOT [FSROOT]: a slim guest in DIR from the image's
+# userland and the kernel unpacked under KROOT (boot/vmlinuz-KVER,
+# lib/modules/KVER); ext4 from FSROOT (default KROOT).
 build_guest() {
 	local g=$1 kver=$2 kroot=$3 st="$1/modules.st"
 	rm -rf "$st"
 	copy_guest_kernel "$kroot" "$st" "$kver"
+	copy_root_fs_modules "${4:-$kroot}" "$st" "$kver"
 	rm -rf "${st:?}/boot"
 	depmod -b "$st" "$kver"
 	# cpio archives concatenate, compressed or not; gzip -1 keeps in-guest
-	# decompression cheap under TCG.
-	cp "$IMG/guest-userland.cpio.gz" "$g/initramfs.cpio.gz"
-	(cd "$st" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >>"$g/initramfs.cpio.gz"
+	# decompression cheap under TCG. The modules alone too: dom0 unpacks them
+	# (GNU cpio stops at the first archive's end) into xvda-root filesystems.
+	(cd "$st" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$g/modules.cpio.gz"
+	cat "$IMG/guest-userland.cpio.gz" "$g/modules.cpio.gz" >"$g/initramfs.cpio.gz"
 	rm -rf "$st"
 	cp "$kroot/boot/vmlinuz-$kver" "$g/vmlinuz"
 	echo "$kver" >"$g/kver"
@@ -221,8 +281,54 @@ guest_kind_dom0() {
 	# shellcheck source=/dev/null
 	G_KVER=$(. "$IMG/image.env" && echo "$KVER")
 	[ -n "${1:-}" ] || return 0 # version query only
-	build_guest "$1" "$G_KVER" "$IMG/kernel/$G_KVER"
+	# The image keeps only GUEST_MOD_DIRS of its kernel; ext4 comes from its root.
+	mkdir -p "$1/fs/lib/modules/$G_KVER/kernel"
+	debugfs -R "rdump /lib/modules/$G_KVER/kernel/fs $1/fs/lib/modules/$G_KVER/kernel" \
+		"$IMG/rootfs.img" >/dev/null 2>&1 || die "debugfs rdump of the dom0 kernel's fs/ failed"
+	build_guest "$1" "$G_KVER" "$IMG/kernel/$G_KVER" "$1/fs"
+	rm -rf "$1/fs"
 	ln -sfn "$IMG/headers/$G_KVER" "$1/headers"
+}
+
+# guest_kind_matrix DIR K: the kernel of tests/matrix's kernel K, from the
+# same private apt view its headers came from; rig.sh builds our modules with
+# the matrix's headers and compiler (build-modules.sh matrix:K).
+guest_kind_matrix() {
+	local mc=${MATRIX_CACHE:-/var/cache/xen-blk-pgnt/matrix} view x pkgs deb p dl=()
+	case $2 in
+	5.10) view=bullseye ;; 6.1) view=bookworm ;; 6.12) view=bpo ;; newest) view=sid ;;
+	*) die "guest kind matrix: unknown matrix kernel '$2'" ;;
+	esac
+	if [ ! -r "$mc/env/$2.env" ]; then
+		log "images: no tests/matrix kernel $2 yet, running tests/matrix/fetch.sh" >&2
+		"$XR_REPO/tests/matrix/fetch.sh" >&2 || die "tests/matrix/fetch.sh failed"
+	fi
+	# shellcheck source=/dev/null
+	G_KVER=$(. "$mc/env/$2.env" && echo "$K_RELEASE")
+	# shellcheck source=/dev/null
+	G_VERSION=$(. "$mc/env/$2.env" && echo "$K_PKGVER")
+	[ -n "${1:-}" ] || return 0 # version query only
+	log "images: guest kernel linux-image-$G_KVER $G_VERSION (tests/matrix $2, view $view)"
+	x="$1/dl"
+	mkdir -p "$x/root"
+	# Newer kernels split the image into linux-binary-* and linux-modules-*.
+	pkgs=$(APT_CONFIG="$mc/apt/$view/apt.conf" apt-cache show "linux-image-$G_KVER=$G_VERSION" |
+		sed -n 's/^Depends: //p' | tr ',' '\n' | awk -v k="$G_KVER" '$1 ~ "^linux-(binary|modules)-" && index($1, k) { print $1 }')
+	dl=("linux-image-$G_KVER=$G_VERSION")
+	for p in $pkgs; do dl+=("$p=$G_VERSION"); done
+	(cd "$x" && APT_CONFIG="$mc/apt/$view/apt.conf" apt-get download -qq "${dl[@]}") >/dev/null 2>&1 ||
+		die "apt-get download ${dl[*]} ($view) failed"
+	for deb in "$x"/*.deb; do dpkg-deb -x "$deb" "$x/root"; done
+	# Newer packages are usr-merged and keep vmlinuz beside the modules.
+	[ -e "$x/root/lib" ] || ln -s usr/lib "$x/root/lib"
+	if [ ! -e "$x/root/boot/vmlinuz-$G_KVER" ]; then
+		mkdir -p "$x/root/boot"
+		ln -s "../lib/modules/$G_KVER/vmlinuz" "$x/root/boot/vmlinuz-$G_KVER"
+	fi
+	build_guest "$1" "$G_KVER" "$x/root"
+	echo "$2" >"$1/matrix-kernel"
+	echo "linux-image-$G_KVER $G_VERSION, modules built with tests/matrix $2" >"$1/manifest.txt"
+	rm -rf "$x"
 }
 
 # apt_view SUITE: APT_CONFIG of a private apt view of one suite (nothing is
@@ -340,7 +446,8 @@ main() {
 		mkdir -p "$OUT" "$DEBS"
 		bootstrap_tree
 		customise_tree
-		KVER=$(find "$TREE/lib/modules" -mindepth 1 -maxdepth 1 -name '*-amd64' -printf '%f\n' | head -n1)
+		[ -z "$DOM0_KERNEL_SUITE" ] || install_dom0_kernel "$DOM0_KERNEL_SUITE"
+		KVER=$(find "$TREE/lib/modules" -mindepth 1 -maxdepth 1 -name '*-amd64' -printf '%f\n' | sort -V | tail -n1)
 		KVERSION=$(tree_pkg_version "linux-image-$KVER")
 		cp "$TREE/boot/vmlinuz-$KVER" "$OUT/vmlinuz"
 		cp "$TREE/boot/initrd.img-$KVER" "$OUT/initrd.img"
@@ -356,15 +463,19 @@ main() {
 		save_guest_kernel
 		make_rootfs
 		printf 'KVER=%s\n' "$KVER" >"$OUT/image.env"
+		echo "$DOM0_KERNEL" >"$OUT/dom0-kernel"
 		rm -rf "$TREE"
 		touch "$OUT/done"
 		rm -rf "$IMG"
 		mkdir -p "$XR_CACHE/images"
 		mv "$OUT" "$IMG"
 		log "images: built $IMG"
-		# Keep this image and the one before it; older ones are stale.
+		# Keep this image and the one before it of the same dom0 kernel; older
+		# ones are stale (images without dom0-kernel are 6.1 ones).
 		find "$XR_CACHE/images" -mindepth 1 -maxdepth 1 -type d -printf '%T@ %p\n' | sort -rn |
-			tail -n +3 | cut -d' ' -f2- | while read -r d; do
+			while read -r t d; do
+				if [ "$(cat "$d/dom0-kernel" 2>/dev/null || echo 6.1)" = "$DOM0_KERNEL" ]; then echo "$t $d"; fi
+			done | tail -n +3 | cut -d' ' -f2- | while read -r d; do
 			log "images: pruning stale $d"
 			rm -rf "$d"
 		done

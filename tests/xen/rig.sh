@@ -7,7 +7,9 @@
 #   SCENARIO_TIMEOUT (s, 1200), QEMU_TIMEOUT (s, 600 + SCENARIO_TIMEOUT per scenario), GUEST_KERNEL (6.1),
 #   GUEST_MEM (MiB, 512), GUEST_VCPUS (1), PERSISTENT_MODES ("1 0"),
 #   XR_CACHE (/var/cache/xen-blk-pgnt/rig), XR_QEMU_LOCK (1: wait for other rig boots),
-#   KEEP_PAYLOAD (0: delete payload.img once the results are extracted).
+#   KEEP_PAYLOAD (0: delete payload.img once the results are extracted),
+#   GUEST_KERNELS (slim guests to build, see build-images.sh; "all" when
+#   guest-kernels runs), DOM0_KERNEL (6.1 | 6.12: the dom0 image variant).
 # Exit: 0 every scenario passed; 1 a scenario failed; 2 the rig itself failed
 #   (no boot, timeout, no results); 3 usage or build error.
 set -euo pipefail
@@ -35,7 +37,17 @@ main() {
 	SCENARIO_TIMEOUT=${SCENARIO_TIMEOUT:-1200}
 	# Boot (~2-4 min under load) plus every scenario's own limit.
 	QEMU_TIMEOUT=${QEMU_TIMEOUT:-$((600 + SCENARIO_TIMEOUT * ${#SCENARIOS[@]}))}
+	DOM0_KERNEL=${DOM0_KERNEL:-6.1}
+	# guest-kernels is about every kernel of the matrix: build them all unless told.
+	case " ${SCENARIOS[*]} " in *" guest-kernels "*) GUEST_KERNELS=${GUEST_KERNELS:-all} ;; esac
+	# A 6.12 dom0 image's "dom0" guest kind is its own 6.12 kernel.
+	if [ "$DOM0_KERNEL" != 6.1 ]; then
+		GUEST_KERNELS=${GUEST_KERNELS:-$DOM0_KERNEL:dom0}
+		GUEST_KERNEL=${GUEST_KERNEL:-$DOM0_KERNEL}
+	fi
+	GUEST_KERNELS=${GUEST_KERNELS:-6.1:dom0}
 	GUEST_KERNEL=${GUEST_KERNEL:-6.1}
+	export DOM0_KERNEL GUEST_KERNELS
 	OUT=${OUT:-/var/tmp/xen-blk-pgnt-rig/$(date -u +%Y%m%d-%H%M%S)-$(IFS=+; echo "${SCENARIOS[*]}")}
 
 	for t in qemu-system-x86_64 mkfs.ext4 debugfs debootstrap cpio rsync make; do
@@ -61,16 +73,20 @@ main() {
 	rm -rf "$P"
 	mkdir -p "$P/config" "$P/ko" "$P/guest" "$P/results"
 	rsync -a --exclude .gitignore "$XR_DIR/" "$P/xen/"
+	# The slim guests' common userland, for xvda-root filesystems made in dom0.
+	cp "$IMG/guest-userland.cpio.gz" "$P/guest/"
 	# Our modules for dom0's kernel and every guest kernel. A failed build is not
 	# fatal here: the scenarios that need a .ko then fail on their own, loudly.
 	local builds="$KVER=$IMG/headers/$KVER/build" g k h name dir
 	for g in $GUESTS; do
 		name=${g%%=*} dir=${g#*=}
 		mkdir -p "$P/guest/$name"
-		cp -l "$dir"/{vmlinuz,initramfs.cpio.gz,kver} "$P/guest/$name/" 2>/dev/null ||
-			cp "$dir"/{vmlinuz,initramfs.cpio.gz,kver} "$P/guest/$name/"
+		cp -l "$dir"/{vmlinuz,initramfs.cpio.gz,modules.cpio.gz,kver} "$P/guest/$name/" 2>/dev/null ||
+			cp "$dir"/{vmlinuz,initramfs.cpio.gz,modules.cpio.gz,kver} "$P/guest/$name/"
 		k=$(cat "$dir/kver")
-		case " $builds" in *" $k="*) ;; *) builds="$builds $k=$dir/headers/build" ;; esac
+		h=$dir/headers/build
+		[ ! -f "$dir/matrix-kernel" ] || h=matrix:$(cat "$dir/matrix-kernel")
+		case " $builds" in *" $k="*) ;; *) builds="$builds $k=$h" ;; esac
 	done
 	for g in $builds; do
 		k=${g%%=*} h=${g#*=}
