@@ -185,17 +185,24 @@ guest_domid() { xl domid "$1" 2>/dev/null; }
 # guest_start NAME [TARGET:VDEV ...]: boot a slim PV guest (root in its
 # initramfs, agent as /init) with the given phy: disks, wait for its agent.
 # Env: GUEST_MEM (MiB, 512), GUEST_VCPUS (1), GUEST_KERNEL (6.1).
+# GUEST_ROOT=DEV (see rootfs_make): an xvda-root guest instead; DEV is its
+# xvda, its initramfs loads GUEST_ROOT_FE (stock|pgnt) and switch_roots into it.
 guest_start() {
 	local name=$1 g=$PAYLOAD/guest/$GUEST_KERNEL st cfg disks="" d t0 domid
+	local init=agent.sh extra="console=hvc0 loglevel=4"
 	shift
 	[ -f "$g/vmlinuz" ] || sc_abort "no guest kernel $GUEST_KERNEL in the payload"
+	if [ -n "${GUEST_ROOT:-}" ]; then
+		init=xvda-init.sh extra="$extra xr_fe=${GUEST_ROOT_FE:-stock} xr_root=xvda"
+		disks="'phy:$GUEST_ROOT,xvda,w', "
+	fi
 	for d in "$@"; do disks="$disks'phy:${d%%:*},${d##*:},w', "; done
 	# On dom0's disk, not in /run: that tmpfs is a tenth of dom0's memory
 	# and a few guests' initrds filled it in one boot.
 	st=/var/tmp/xr-guests/$name
 	rm -rf "$st"
 	mkdir -p "$st/root/xr/ko"
-	install -m 0755 "$PAYLOAD/xen/guest/agent.sh" "$st/root/init"
+	install -m 0755 "$PAYLOAD/xen/guest/$init" "$st/root/init"
 	cp "$PAYLOAD"/ko/"$(cat "$g/kver")"/*.ko "$st/root/xr/ko/" 2>/dev/null || true
 	# The per-run part (agent + our modules) is a second cpio appended to the
 	# cached image's; the kernel unpacks both, later files win.
@@ -207,7 +214,7 @@ guest_start() {
 		type = "pv"
 		kernel = "$g/vmlinuz"
 		ramdisk = "$st/initrd"
-		extra = "console=hvc0 loglevel=4"
+		extra = "$extra"
 		memory = ${GUEST_MEM:-512}
 		vcpus = ${GUEST_VCPUS:-1}
 		disk = [ ${disks%, } ]
@@ -227,6 +234,49 @@ guest_start() {
 	done
 	xr_log "guest $name (domid $domid) agent ready after $(($(uptime_s) - t0))s"
 	_record PASS "guest $name boots to its agent"
+}
+
+# guest_reboot NAME: xl reboot (the domain restarts with a new domid), wait
+# for the agent (which syncs and reboots when the kernel signals it).
+guest_reboot() {
+	local name=$1 old domid t0
+	old=$(guest_domid "$name") || sc_abort "guest_reboot: no guest $name"
+	xr_log "xl reboot $name (domid $old)"
+	must "dom0: xl reboot $name" xl reboot "$name"
+	t0=$(uptime_s)
+	while :; do
+		domid=$(guest_domid "$name" || true)
+		if [ -n "$domid" ] && [ "$domid" != "$old" ] &&
+			[ "$(xenstore-read "/local/domain/$domid/data/xr/state" 2>/dev/null)" = ready ]; then
+			break
+		fi
+		if [ $(($(uptime_s) - t0)) -gt "$GUEST_BOOT_TIMEOUT" ]; then
+			guest_collect "$name"
+			sc_abort "guest $name agent not ready $(($(uptime_s) - t0))s after xl reboot"
+		fi
+		sleep 2
+	done
+	xr_log "guest $name rebooted (domid $old -> $domid), agent ready after $(($(uptime_s) - t0))s"
+	_record PASS "guest $name reboots to its agent"
+}
+
+# rootfs_make FILE [SIZE_MB]: an ext4 root filesystem for xvda-root guests of
+# GUEST_KERNEL in FILE: the slim guest's userland and modules, the agent as
+# /init, our .ko files in /xr/ko. Sets DISK to a loop device on it.
+rootfs_make() {
+	local f=$1 mb=${2:-256} g=$PAYLOAD/guest/$GUEST_KERNEL t
+	t=$(mktemp -d /var/tmp/xr-rootfs.XXXX)
+	(cd "$t" && gunzip -c "$PAYLOAD/guest/guest-userland.cpio.gz" | cpio -idm --quiet &&
+		gunzip -c "$g/modules.cpio.gz" | cpio -idm --quiet) || sc_abort "rootfs_make: unpacking the guest"
+	install -m 0755 "$PAYLOAD/xen/guest/agent.sh" "$t/init"
+	mkdir -p "$t/xr/ko"
+	cp "$PAYLOAD"/ko/"$(cat "$g/kver")"/*.ko "$t/xr/ko/" 2>/dev/null || true
+	rm -f "$f"
+	truncate -s "${mb}M" "$f"
+	# orphan_file is newer than 5.10's ext4.
+	must "dom0: mkfs.ext4 root filesystem $f" mkfs.ext4 -q -F -L xrroot -O ^orphan_file -d "$t" "$f"
+	rm -rf "$t"
+	DISK=$(losetup -f --show "$f") || sc_abort "losetup $f"
 }
 
 # gx NAME LINE [TIMEOUT]: run LINE in the guest's agent, its output in the
