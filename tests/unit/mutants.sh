@@ -22,6 +22,9 @@ pgnt_check.h ## if (!pgnt_ids_busy(ids, id))\n\t\treturn -1; ##
 pgnt_check.h ## if (rsp_op != sent_op && rsp_op != sent_data_op) ## if (0)
 pgnt_check.h ## if (!r->nr_segs && (op == PGNT_OP_READ || op == PGNT_OP_WRITE)) ## if (0)
 pgnt_check.h ## if (!r->nr_sectors)\n\t\t\treturn PGNT_BAD_RANGE; ## 
+pgnt_check.h ## \tdefault:\n\t\treturn PGNT_BAD_OP; ## \tdefault:\n\t\tbreak;
+pgnt_check.h ## if (r->indirect_op != PGNT_OP_READ &&\n\t\t    r->indirect_op != PGNT_OP_WRITE) ## if (0)
+pgnt_check.h ## if ((r->discard_flags & PGNT_DISCARD_SECURE) &&\n\t\t    !l->secure_discard) ## if (0)
 pgnt.h ## if (dom_room < n) ## if (0)
 pgnt.h ## if (requested > backend_max || requested > PGNT_RING_PAGE_ORDER_MAX) ## if (requested > PGNT_RING_PAGE_ORDER_MAX)
 pgnt.h ## if (segs <= PGNT_SEGS_DIRECT) ## if (segs < PGNT_SEGS_DIRECT)
