@@ -21,10 +21,11 @@
 static inline void pgnt_seg_copy_in(u8 *pool, const u8 *src, u32 off,
 				    u32 len, bool scrub)
 {
-	if (scrub) {
+	/* Full pages, the common case, need no clearing at all. */
+	if (scrub && off)
 		memset(pool, 0, off);
+	if (scrub && off + len < PGNT_XEN_PAGE_SIZE)
 		memset(pool + off + len, 0, PGNT_XEN_PAGE_SIZE - off - len);
-	}
 	if (src)
 		memcpy(pool + off, src + off, len);
 }

@@ -36,6 +36,10 @@ pgnt_gcache.h ## if (n && now - n->last_used >= min_age) ## if (n && now - n->la
 pgnt_vdev.h ## if (m % e->minors_per_disk >= PGNT_PARTS_PER_DISK) ## if (0)
 pgnt_vdev.h ## index--; ## ;
 pgnt_vdev.h ## m = (e->first_disk + m / e->minors_per_disk) * ## m = (e->first_disk + m / 16) *
+pgnt_copy.h ## if (scrub && off)\n\t\tmemset(pool, 0, off); ## 
+pgnt_copy.h ## if (scrub && off + len < PGNT_XEN_PAGE_SIZE) ## if (off + len < PGNT_XEN_PAGE_SIZE)
+pgnt_copy.h ## memcpy(pool + off, src + off, len); ## memcpy(pool, src, len);
+pgnt_copy.h ## memcpy(dst + off, pool + off, len); ## memcpy(dst + off, pool, len);
 LIST
 )
 

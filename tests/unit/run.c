@@ -9,9 +9,9 @@
 int unit_failed_checks;
 
 extern const struct unit_test limits_tests[], check_tests[], gcache_tests[],
-	vdev_tests[];
+	vdev_tests[], copy_tests[];
 extern const unsigned int limits_tests_nr, check_tests_nr, gcache_tests_nr,
-	vdev_tests_nr;
+	vdev_tests_nr, copy_tests_nr;
 
 static const struct {
 	const struct unit_test *tests;
@@ -21,6 +21,7 @@ static const struct {
 	{ check_tests, &check_tests_nr },
 	{ gcache_tests, &gcache_tests_nr },
 	{ vdev_tests, &vdev_tests_nr },
+	{ copy_tests, &copy_tests_nr },
 };
 
 static int selected(const char *name, int argc, char **argv)
