@@ -7,7 +7,8 @@
 # end.  Cycle counts are small for a TCG rig: ATTACH_CYCLES (10),
 # DESTROY_CYCLES (3).  ATTACH_MAX_S (0 = none) stops the attach cycles after
 # that many seconds, so that a long run still reaches its destroy cycles and
-# final checks; the cycle-count check then fails and says how many were done.
+# final checks (DESTROY_MAX_S likewise for the destroy cycles); the
+# cycle-count check then fails and says how many were done.
 # Every PROGRESS_EVERY (10) cycles a progress line logs slab, free memory
 # and persistent grants.
 BACKEND=pgnt FRONTEND=stock PERSISTENT=1
@@ -15,6 +16,7 @@ BBP=/sys/module/xen_blkback_pgnt/parameters
 ATTACH_CYCLES=${ATTACH_CYCLES:-10}
 DESTROY_CYCLES=${DESTROY_CYCLES:-3}
 ATTACH_MAX_S=${ATTACH_MAX_S:-0}
+DESTROY_MAX_S=${DESTROY_MAX_S:-0}
 PROGRESS_EVERY=${PROGRESS_EVERY:-10}
 
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
@@ -48,21 +50,29 @@ gx_must "$g" "fe_load stock 1 && wait_disk xvdb"
 slab0=$(slab_kb)
 free0=$(memfree_kb)
 progress "attach cycles" 0
-ok=0
+ok=0 retries=0
 t0=$(uptime_s)
 for ((i = 1; i <= ATTACH_CYCLES; i++)); do
 	if [ "$ATTACH_MAX_S" -gt 0 ] && [ $(($(uptime_s) - t0)) -ge "$ATTACH_MAX_S" ]; then
 		xr_log "attach cycles: time budget of ${ATTACH_MAX_S}s used up after $ok cycles"
 		break
 	fi
-	xl block-attach "$g" "phy:$D2,xvdc,w" >>"$SC_DIR/commands.log" 2>&1 || break
+	if ! xl block-attach "$g" "phy:$D2,xvdc,w" >>"$SC_DIR/commands.log" 2>&1; then
+		# Under host load libxl kills its hotplug script after 10 s: a
+		# toolstack failure, not the backend's.  Clean up, retry once.
+		retries=$((retries + 1))
+		xr_log "attach cycle $i: xl block-attach failed (toolstack), retrying once"
+		xl block-detach "$g" xvdc >>"$SC_DIR/commands.log" 2>&1 || true
+		gx "$g" "wait_no_disk xvdc 60" 120 || true
+		xl block-attach "$g" "phy:$D2,xvdc,w" >>"$SC_DIR/commands.log" 2>&1 || break
+	fi
 	gx "$g" "wait_disk xvdc 60 && dd if=/dev/urandom of=/dev/xvdc bs=64k count=16 conv=fsync 2>/dev/null && dd if=/dev/xvdc of=/dev/null bs=64k count=16 2>/dev/null" 120 || break
 	xl block-detach "$g" xvdc >>"$SC_DIR/commands.log" 2>&1 || break
 	gx "$g" "wait_no_disk xvdc 60" 120 || break
 	ok=$i
 	[ $((i % PROGRESS_EVERY)) -ne 0 ] || progress "attach cycles" "$i"
 done
-xr_log "attach cycles: $ok in $(($(uptime_s) - t0))s"
+xr_log "attach cycles: $ok in $(($(uptime_s) - t0))s, $retries toolstack retries"
 expect_cmp "attach/detach cycles with I/O" "$ok" == "$ATTACH_CYCLES"
 domid=$(guest_domid "$g")
 check "no backend device left for xvdc" sh -c "! ls -d /sys/bus/xen-backend/devices/vbd-$domid-$(vdev_id xvdc) 2>/dev/null"
@@ -83,7 +93,13 @@ guest_stop "$g"
 expect_cmp "after destroy: grants mapped" "$(wait_grants_zero 10)" == 0
 
 # ---- destroy with I/O in flight ----
+ok=0
+t0=$(uptime_s)
 for ((i = 1; i <= DESTROY_CYCLES; i++)); do
+	if [ "$DESTROY_MAX_S" -gt 0 ] && [ $(($(uptime_s) - t0)) -ge "$DESTROY_MAX_S" ]; then
+		xr_log "destroy cycles: time budget of ${DESTROY_MAX_S}s used up after $ok cycles"
+		break
+	fi
 	g=pl-destroy$i
 	guest_start "$g" "$D1:xvdb"
 	gx_must "$g" "fe_load stock 1 && wait_disk xvdb"
@@ -100,7 +116,10 @@ for ((i = 1; i <= DESTROY_CYCLES; i++)); do
 	done
 	check "destroy $i: backend devices gone" sh -c "! ls -d /sys/bus/xen-backend/devices/vbd-$domid-* 2>/dev/null"
 	progress "destroy cycles" "$i"
+	ok=$i
 done
+xr_log "destroy cycles: $ok in $(($(uptime_s) - t0))s"
+expect_cmp "destroy cycles during I/O" "$ok" == "$DESTROY_CYCLES"
 
 slab1=$(slab_kb)
 free1=$(memfree_kb)
