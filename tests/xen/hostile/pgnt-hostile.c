@@ -17,7 +17,7 @@
  *   info
  *   fill|verify|zero first=P count=N [seed=S]   data pages P..P+N-1
  *   req [q=N] op=N id=N [sector=N] [nsegs=N] [iop=N] [handle=N] [flag=N]
- *       [nsect=N] [nind=N] [igref=R] [nopush=1] [wait=MS] ITEM...
+ *       [nsect=N] [nind=N] [igref=R] [nopush=1] [repeat=N] [wait=MS] ITEM...
  *       ITEM: seg=P:F:L (data page P), pages=P:N (N whole pages from P),
  *       gref=R:F:L (raw grant ref), ro=F:L (page granted read-only),
  *       foreign=F:L (page granted to another domain)
@@ -55,7 +55,7 @@
 #define PH_SEGS_DIRECT		11
 #define PH_SEGS_PER_IND		512
 #define PH_ITEMS_MAX		(PH_IND_PAGES * PH_SEGS_PER_IND)
-#define PH_OUT_SIZE		16384
+#define PH_OUT_SIZE		65536
 #define PH_FOREIGN_DOMID	0x7fef	/* a domain that is not the backend */
 
 #define PH_OP_DISCARD		5
@@ -191,9 +191,13 @@ static int ph_setup(struct ph_dev *d)
 
 	for (i = 0; !err && i < PH_DATA_PAGES; i++)
 		err = ph_grant(d, &d->data[i], &d->data_ref[i], be, false);
-	/* The backend only reads indirect pages. */
+	/*
+	 * The backend only reads indirect pages, but maps persistent grants
+	 * read-write (as stock blkback does): grant them read-write, like
+	 * the stock frontend.
+	 */
 	for (i = 0; !err && i < PH_IND_PAGES; i++)
-		err = ph_grant(d, &d->ind[i], &d->ind_ref[i], be, true);
+		err = ph_grant(d, &d->ind[i], &d->ind_ref[i], be, false);
 	if (!err)
 		err = ph_grant(d, &d->ro, &d->ro_ref, be, true);
 	if (!err)
@@ -261,6 +265,28 @@ static int ph_write_queue_keys(struct ph_dev *d, struct xenbus_transaction t,
 	return xenbus_printf(t, dir, "event-channel", "%u", q->evtchn);
 }
 
+/* What an earlier connect may have left, so that each starts clean. */
+static void ph_rm_keys(struct xenbus_transaction t, const char *node)
+{
+	static const char * const keys[] = {
+		"ring-page-order", "multi-queue-num-queues", "ring-ref",
+		"event-channel", "protocol", "feature-persistent",
+	};
+	unsigned int i;
+	char key[16];
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		xenbus_rm(t, node, keys[i]);
+	for (i = 0; i < (1U << PH_ORDER_MAX); i++) {
+		snprintf(key, sizeof(key), "ring-ref%u", i);
+		xenbus_rm(t, node, key);
+	}
+	for (i = 0; i < PH_QUEUES; i++) {
+		snprintf(key, sizeof(key), "queue-%u", i);
+		xenbus_rm(t, node, key);
+	}
+}
+
 static int ph_write_keys(struct ph_dev *d, unsigned int raw_order,
 			 unsigned int raw_nq, unsigned int persistent,
 			 const char *proto)
@@ -274,6 +300,7 @@ again:
 	err = xenbus_transaction_start(&t);
 	if (err)
 		return err;
+	ph_rm_keys(t, node);
 	if (raw_order)
 		err = xenbus_printf(t, node, "ring-page-order", "%u",
 				    raw_order);
@@ -403,7 +430,7 @@ static void ph_publish(struct ph_queue *q, u32 prod)
 {
 	virt_wmb();	/* requests before the index */
 	WRITE_ONCE(*(u32 *)q->sring, prod);
-	virt_mb();
+	virt_mb();	/* the index before the notification */
 	notify_remote_via_evtchn(q->evtchn);
 }
 
@@ -441,7 +468,7 @@ static int ph_wait(struct ph_dev *d, unsigned int qi, unsigned int ms)
 				  q->req_prod_pvt - q->rsp_cons);
 			return -ETIMEDOUT;
 		}
-		msleep(5);
+		usleep_range(5000, 10000);
 	}
 }
 
@@ -569,7 +596,7 @@ static int ph_add_item(struct ph_req *r, u64 ref, u64 first, u64 last)
 static int ph_cmd_req(struct ph_dev *d, char *args)
 {
 	struct ph_req *r;
-	u64 q = 0, wait = 10000, nopush = 0, a, b, c;
+	u64 q = 0, wait = 10000, nopush = 0, repeat = 1, a, b, c;
 	char *tok, *v;
 	int err = 0;
 
@@ -611,6 +638,8 @@ static int ph_cmd_req(struct ph_dev *d, char *args)
 			err = ph_num(v, &nopush);
 		else if (!strcmp(tok, "wait"))
 			err = ph_num(v, &wait);
+		else if (!strcmp(tok, "repeat"))
+			err = ph_num(v, &repeat);
 		else if (!strcmp(tok, "seg"))
 			err = ph_triple(v, &a, &b, &c) ?:
 			      a >= PH_DATA_PAGES ? -EINVAL :
@@ -635,12 +664,14 @@ static int ph_cmd_req(struct ph_dev *d, char *args)
 			err = -EINVAL;
 		}
 	}
-	if (!err && q >= d->nq)
+	if (!err && (q >= d->nq || !repeat || repeat > d->q[q].nr_ents))
 		err = -EINVAL;
 	if (err) {
 		ph_printf("req: bad argument %s (%d)\n", tok ?: "", err);
 	} else {
-		ph_put_req(d, &d->q[q], r);
+		/* repeat=N: N copies, ids counting up from id. */
+		for (a = 0; a < repeat; a++, r->id++)
+			ph_put_req(d, &d->q[q], r);
 		if (!nopush) {
 			ph_publish(&d->q[q], d->q[q].req_prod_pvt);
 			err = ph_wait(d, q, wait);
@@ -804,6 +835,11 @@ static int ph_probe(struct xenbus_device *dev,
 	d->xdev = dev;
 	dev_set_drvdata(&dev->dev, d);
 	ph = d;
+	/*
+	 * Closed until a connect command: xenbus makes insmod wait (up to
+	 * 270 s) for every device of a new frontend driver below Connected.
+	 */
+	xenbus_switch_state(dev, XenbusStateClosed);
 	dev_info(&dev->dev, "pgnt-hostile bound, backend %s\n", dev->otherend);
 out:
 	mutex_unlock(&ph_lock);
@@ -819,6 +855,11 @@ static void ph_backend_changed(struct xenbus_device *dev,
 	d = dev_get_drvdata(&dev->dev);
 	if (!d)
 		goto out;
+	/*
+	 * @state was read before we got the lock, perhaps while a ctl
+	 * command reconnected: act on what the backend says now.
+	 */
+	state = ph_be_state(d);
 	dev_info(&dev->dev, "backend state %d\n", state);
 	switch (state) {
 	case XenbusStateClosing:

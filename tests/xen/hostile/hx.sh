@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# Scenario helpers for driving pgnt-hostile.ko (the hostile test frontend)
+# in a slim guest; sourced by scenarios after dom0/lib.sh.
+#
+#   hx_load G                 load the module in guest G (its real frontend
+#                             must not be loaded), debugfs mounted
+#   hx G CMD...               run ctl commands in order, one gx round trip;
+#                             stops at the first failing one; output in $GX_OUT
+#   hx_statuses               the status= values of $GX_OUT's responses
+#   hx_be_stat G VDEV FILE    a statistics file of G's backend device VDEV
+HX_CTL=/sys/kernel/debug/pgnt-hostile/ctl
+
+hx_load() {
+	gx_must "$1" "grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug; insmod /xr/ko/pgnt-hostile.ko && test -e $HX_CTL"
+}
+
+hx() {
+	local g=$1 line c
+	shift
+	line="c() { echo \"\$1\" >$HX_CTL || { echo \"FAILED: \$1\"; cat $HX_CTL; exit 1; }; cat $HX_CTL; };"
+	for c in "$@"; do line="$line c '$c';"; done
+	gx "$g" "$line"
+}
+
+hx_statuses() {
+	grep -o 'rsp .*status=-\?[0-9]*' "$GX_OUT" | sed 's/.*status=//' | tr '\n' ' ' | sed 's/ $//'
+}
+
+hx_be_stat() {
+	local domid
+	domid=$(guest_domid "$1")
+	cat "/sys/bus/xen-backend/devices/vbd-$domid-$(vdev_id "$2")/statistics/$3" 2>/dev/null || echo n/a
+}
