@@ -40,7 +40,8 @@ for BACKEND in ${FEAT_BACKENDS:-stock pgnt}; do
 	must "$t: dom0 fills the read-only disk" dd if=/dev/urandom of="$rodisk" bs=1M count=4 oflag=direct
 	ro_sum=$(dd if="$rodisk" bs=1M count=4 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)
 	g=pf-feat-$t
-	GUEST_VCPUS=2 guest_start "$g" "$loop:xvdb"
+	# Two vCPUs under TCG on a busy host boot slower than one.
+	GUEST_VCPUS=2 GUEST_BOOT_TIMEOUT=$((GUEST_BOOT_TIMEOUT * 2)) guest_start "$g" "$loop:xvdb"
 	domid=$(guest_domid "$g")
 	fe=/local/domain/$domid/device/vbd/$(vdev_id xvdb)
 	if [ "$BACKEND" = stock ]; then
