@@ -9,7 +9,8 @@
 #   XR_CACHE (/var/cache/xen-blk-pgnt/rig), XR_QEMU_LOCK (1: wait for other rig boots),
 #   KEEP_PAYLOAD (0: delete payload.img once the results are extracted),
 #   GUEST_KERNELS (slim guests to build, see build-images.sh; "all" when
-#   guest-kernels runs), DOM0_KERNEL (6.1 | 6.12: the dom0 image variant).
+#   guest-kernels runs), DOM0_KERNEL (6.1 | 6.12: the dom0 image variant),
+#   DISK_SCRIPT (fast: phy disks hot-plugged by dom0/block-fast, see lib.sh).
 # Exit: 0 every scenario passed; 1 a scenario failed; 2 the rig itself failed
 #   (no boot, timeout, no results); 3 usage or build error.
 set -euo pipefail
@@ -99,7 +100,7 @@ main() {
 	{
 		printf 'SCENARIOS=%q\n' "${SCENARIOS[*]}"
 		for v in FIO_RUNTIME IO_BS GUEST_KERNEL GUEST_MEM GUEST_VCPUS PERSISTENT_MODES SCENARIO_TIMEOUT \
-			GX_TIMEOUT GUEST_BOOT_TIMEOUT; do
+			GX_TIMEOUT GUEST_BOOT_TIMEOUT DISK_SCRIPT; do
 			[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$P/config/rig.env"

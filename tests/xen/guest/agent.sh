@@ -12,11 +12,25 @@
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
+# An xvda-root guest's initramfs moved its /dev here already.
+mountpoint -q /dev || mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 exec </dev/null >/dev/hvc0 2>&1
 
 say() { echo "XRG: $*"; }
+
+# xl reboot/shutdown: the guest kernel runs /sbin/reboot or /sbin/poweroff,
+# and busybox's signal init, i.e. this agent (TERM reboot, USR1/USR2 halt and
+# poweroff). Without these traps PID 1 ignores them and the guest never goes.
+# shellcheck disable=SC2317 # run by the traps
+leave() {
+	say "$1 requested"
+	sync
+	mount -o remount,ro / 2>/dev/null
+	"$1" -f
+}
+trap 'leave reboot' TERM
+trap 'leave poweroff' USR1 USR2
 
 # fe_load stock|pgnt [feature_persistent]: load a block frontend.
 fe_load() {

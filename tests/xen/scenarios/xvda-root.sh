@@ -1,0 +1,95 @@
+# shellcheck shell=bash
+# guest whose root is ext4 on xvda (rootfs_make): boots through stock/stock, stock/pgnt and pgnt/pgnt (backend/frontend); files of known checksums survive xl reboot and frontend/backend switches
+# shellcheck disable=SC2034 # BACKEND, FRONTEND label the results (read by lib.sh)
+G=xvdaroot
+DISK_SCRIPT=fast # see lib.sh disk_spec
+IMG=/var/tmp/xr-xvda-root.img
+# Expected checksums as dom0 recorded them when the guest wrote the files:
+# the guest verifies against these, not against its own copy.
+EXPECT=$SC_DIR/expected.sha256
+: >"$EXPECT"
+
+rootfs_make "$IMG" 256
+GUEST_ROOT=$DISK
+
+# xr_boot BACKEND FRONTEND: start the guest from xvda; root, device and
+# driver as expected.
+xr_boot() {
+	BACKEND=$1 FRONTEND=$2 MOD=xen_blkfront OTHER=xen_blkfront_pgnt
+	[ "$2" = stock ] || MOD=xen_blkfront_pgnt OTHER=xen_blkfront
+	be_load "$1" 1
+	GUEST_ROOT_FE=$2 guest_start "$G"
+	xr_check_root "$1/$2"
+}
+
+# xr_check_root LABEL: / is ext4 on /dev/xvda, block major 202 minor 0, the
+# intended frontend (and only it) is loaded, xenstore says Connected.
+xr_check_root() {
+	gx_ok "$G" "grep -q '^/dev/xvda / ext4 ' /proc/mounts"
+	gx_ok "$G" "[ \"\$(cat /sys/block/xvda/dev)\" = 202:0 ] && ls -l /dev/xvda && [ \"\$(stat -c %t:%T /dev/xvda)\" = ca:0 ]"
+	gx_ok "$G" "grep -q '^$MOD ' /proc/modules && ! grep -q '^$OTHER ' /proc/modules"
+	xs_features "$G" xvda
+	expect_cmp "$1: xvda backend Connected" "$BE_STATE" == 4
+	expect_cmp "$1: xvda frontend Connected" "$FE_STATE" == 4
+}
+
+# xr_write TAG: files of random content and sizes in /data/TAG; dom0 keeps
+# their checksums.
+xr_write() {
+	gx_must "$G" "mkdir -p /data/$1 && for i in 1 2 3 4; do dd if=/dev/urandom of=/data/$1/f\$i bs=1k count=\$((i * 1531)) 2>/dev/null || exit 1; done && cd /data && sha256sum $1/f*"
+	grep -E '^[0-9a-f]{64}  ' "$GX_OUT" >>"$EXPECT"
+	expect_cmp "$1: 4 files written" "$(grep -c "  $1/" "$EXPECT")" == 4
+}
+
+# xr_verify LABEL: every file written so far has dom0's checksum.
+xr_verify() {
+	local n
+	n=$(wc -l <"$EXPECT")
+	gx_ok "$G" "cd /data && printf '$(sed 's/$/\\n/' "$EXPECT" | tr -d '\n')' | sha256sum -c - && [ \$(ls /data/*/f* | wc -l) -eq $n ]"
+	xr_log "$1: $n files verified"
+}
+
+# xr_sync: data on xvda before the reboot (the agent syncs too, on TERM).
+xr_sync() { gx_ok "$G" "sync"; }
+
+# 1. stock pair: write, xl reboot, verify.
+xr_boot stock stock
+xr_write a
+xr_sync
+guest_reboot "$G"
+xr_check_root "stock/stock after reboot"
+xr_verify "stock/stock after reboot"
+
+# 2. same root, our frontend (a new domain: the frontend is chosen at boot).
+gx_ok "$G" "sync && mount -o remount,ro /"
+guest_stop "$G"
+xr_boot stock pgnt
+xr_verify "stock/pgnt after the driver switch"
+xr_write b
+xr_sync
+guest_reboot "$G"
+xr_check_root "stock/pgnt after reboot"
+xr_verify "stock/pgnt after reboot"
+
+# 3. our pair.
+gx_ok "$G" "sync && mount -o remount,ro /"
+guest_stop "$G"
+xr_boot pgnt pgnt
+xr_verify "pgnt/pgnt after the backend switch"
+xr_write c
+xr_sync
+guest_reboot "$G"
+xr_check_root "pgnt/pgnt after reboot"
+xr_verify "pgnt/pgnt after reboot"
+gx_ok "$G" "sync && mount -o remount,ro /"
+guest_stop "$G"
+
+be_unload
+
+# The filesystem as dom0 sees it afterwards: consistent, and the files there.
+check "dom0: losetup -d $GUEST_ROOT" losetup -d "$GUEST_ROOT"
+check "dom0: e2fsck -fn on the guest's root after all reboots" e2fsck -fn "$IMG"
+# dom0 reads one file itself, outside any guest.
+f4=$(debugfs -R "cat /data/c/f4" "$IMG" 2>/dev/null | sha256sum | cut -d' ' -f1)
+check "dom0: debugfs reads /data/c/f4 with its checksum" grep -q "^$f4  c/f4\$" "$EXPECT"
+rm -f "$IMG"
