@@ -60,7 +60,8 @@ t0=$(uptime_s)
 # in the guest.
 # shellcheck disable=SC2016
 loop='K=/xr/ko/xen-blkfront-pgnt.ko; D=/sys/bus/xen/drivers/vbd; P='$FP'; N='$CYCLES'; '
-loop+='mem() { echo 3 >/proc/sys/vm/drop_caches; sleep 1; sed -n "s/^\(MemFree\|Slab\): *\([0-9]*\) kB/$1_\1=\2/p" /proc/meminfo; }; '
+# No backslashes: xenstore-write takes them as escapes on the way.
+loop+='mem() { echo 3 >/proc/sys/vm/drop_caches; sleep 1; awk -v p=$1 '"'"'/^(MemFree|Slab):/ { print p "_" substr($1, 1, length($1) - 1) "=" $2 }'"'"' /proc/meminfo; }; '
 loop+='i=1; while [ $i -le $N ]; do '
 loop+='insmod $K feature_persistent=1 || { echo "cycle $i: insmod failed"; exit 1; }; '
 loop+='wait_disk xvdb 60 || { echo "cycle $i: no disk"; exit 2; }; '
