@@ -26,7 +26,7 @@ be_stat() {
 # fe_get NAME DEV ATTR: one file of /sys/block/DEV/ATTR in the guest, in $FE_VAL.
 fe_get() {
 	FE_VAL=n/a
-	gx "$1" "cat /sys/block/$2/$3" 30 && FE_VAL=$(head -n1 "$GX_OUT")
+	gx "$1" "cat /sys/block/$2/$3" && FE_VAL=$(head -n1 "$GX_OUT")
 }
 
 for BACKEND in ${FEAT_BACKENDS:-stock pgnt}; do
