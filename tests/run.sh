@@ -55,7 +55,7 @@ stage_matrix() {
 # selftest-broken runs in the same boot: it corrupts the disk between a
 # write and its verification, and the rig must report exactly that
 # scenario as failed while every other one passes.
-RIG_SCENARIOS=${RIG_SCENARIOS:-stock-basic pgnt-skeleton pgnt-basic}
+RIG_SCENARIOS=${RIG_SCENARIOS:-stock-basic pgnt-skeleton pgnt-basic pgnt-frontend-basic pgnt-backend-basic}
 
 stage_rig() {
 	local out=$RESULTS/rig rc=0 s line bad=0
