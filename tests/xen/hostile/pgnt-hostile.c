@@ -593,25 +593,38 @@ static int ph_add_item(struct ph_req *r, u64 ref, u64 first, u64 last)
 	return 0;
 }
 
+/*
+ * The next "key=value" word of @line: 1 with @key and @val set, 0 at the
+ * end (@key NULL), -EINVAL for a word without '=' (@key is the word).
+ */
+static int ph_next_kv(char **line, char **key, char **val)
+{
+	char *tok;
+
+	do {
+		tok = strsep(line, " \t\n");
+	} while (tok && !*tok);
+	*key = tok;
+	if (!tok)
+		return 0;
+	*val = strchr(tok, '=');
+	if (!*val)
+		return -EINVAL;
+	*(*val)++ = 0;
+	return 1;
+}
+
 static int ph_cmd_req(struct ph_dev *d, char *args)
 {
 	struct ph_req *r;
 	u64 q = 0, wait = 10000, nopush = 0, repeat = 1, a, b, c;
 	char *tok, *v;
-	int err = 0;
+	int err = 0, kv = 0;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
-	while (!err && (tok = strsep(&args, " \t\n"))) {
-		if (!*tok)
-			continue;
-		v = strchr(tok, '=');
-		if (!v) {
-			err = -EINVAL;
-			break;
-		}
-		*v++ = 0;
+	while (!err && (kv = ph_next_kv(&args, &tok, &v)) > 0) {
 		if (!strcmp(tok, "q"))
 			err = ph_num(v, &q);
 		else if (!strcmp(tok, "op"))
@@ -664,6 +677,8 @@ static int ph_cmd_req(struct ph_dev *d, char *args)
 			err = -EINVAL;
 		}
 	}
+	if (!err && kv < 0)
+		err = kv;
 	if (!err && (q >= d->nq || !repeat || repeat > d->q[q].nr_ents))
 		err = -EINVAL;
 	if (err) {
@@ -687,7 +702,7 @@ static int ph_exec(char *line)
 	u64 q = 0, add = 0, first = 0, count = 1, seed = 1;
 	struct ph_dev *d = ph;
 	char *cmd, *tok, *v, *proto = NULL;
-	int err = 0;
+	int err = 0, kv = 0;
 
 	cmd = strsep(&line, " \t\n");
 	if (!d) {
@@ -701,15 +716,7 @@ static int ph_exec(char *line)
 		}
 		return ph_cmd_req(d, line);
 	}
-	while (!err && (tok = strsep(&line, " \t\n"))) {
-		if (!*tok)
-			continue;
-		v = strchr(tok, '=');
-		if (!v) {
-			err = -EINVAL;
-			break;
-		}
-		*v++ = 0;
+	while (!err && (kv = ph_next_kv(&line, &tok, &v)) > 0) {
 		if (!strcmp(tok, "abi"))
 			err = ph_num(v, &abi);
 		else if (!strcmp(tok, "order"))
@@ -735,6 +742,8 @@ static int ph_exec(char *line)
 		else
 			err = -EINVAL;
 	}
+	if (!err && kv < 0)
+		err = kv;
 	if (err) {
 		ph_printf("bad argument\n");
 		return err;
