@@ -99,8 +99,11 @@ main() {
 	done
 	{
 		printf 'SCENARIOS=%q\n' "${SCENARIOS[*]}"
-		for v in FIO_RUNTIME IO_BS GUEST_KERNEL GUEST_MEM GUEST_VCPUS PERSISTENT_MODES SCENARIO_TIMEOUT \
-			GX_TIMEOUT GUEST_BOOT_TIMEOUT DISK_SCRIPT; do
+		# Every knob a scenario or lib.sh reads as ${NAME:-default} and the
+		# caller set in the environment (CYCLES, BENCH_*, ...) goes to dom0.
+		for v in SCENARIO_TIMEOUT $(grep -ohE '\$\{[A-Z][A-Z0-9_]*:-' "$XR_DIR"/scenarios/*.sh \
+			"$XR_DIR"/dom0/lib.sh | sed 's/^..//; s/:-$//' | sort -u); do
+			case $v in PAYLOAD | FRONTEND | BACKEND | PERSISTENT) continue ;; esac
 			[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
 		done
 	} >"$P/config/rig.env"
