@@ -49,7 +49,7 @@ fe_unload() {
 		[ -e "$d" ] || continue
 		echo "${d##*/}" >/sys/bus/xen/drivers/vbd/unbind || return 1
 	done
-	for m in xen_blkfront xen_blkfront_pgnt; do
+	for m in xen_blkfront xen_blkfront_pgnt pgnt_hostile; do
 		if grep -q "^$m " /proc/modules; then rmmod "$m" || return 1; fi
 	done
 }

@@ -89,7 +89,7 @@ expect_cmp "p1 -> closed again: persistent grants in dom0" "$(cat "$BBP/pgrants_
 # (blkfront-pgnt rebinds the same vbd; the stock frontend does not, its view
 # of the same change is in pgnt-backend-lifecycle through fe_swap.)
 FRONTEND=pgnt
-gx_must "$G" "rmmod pgnt_hostile"
+gx_must "$G" "fe_unload"
 for PERSISTENT in 1 0 1; do
 	gx_must "$G" "fe_load pgnt $PERSISTENT && wait_disk xvdb"
 	xs_features "$G" xvdb
