@@ -6,17 +6,21 @@
 # 1 MiB prefill.  Several guests (BENCH_GUESTS, 3), each with its own
 # disk: the same workloads run in all of them at once; IOPS are summed and
 # the grant operations are counted over all their devices.  Under TCG the
-# absolute IOPS mean little and vary with host load; the ops per I/O are
-# exact.  Output: results/<scenario>/bench.tsv and the log.  The checks
-# only assert that every run completed without I/O errors.
+# absolute IOPS mean little and drift with host load, so the two backends
+# of one configuration run back to back, and over BENCH_ROUNDS rounds (1)
+# they take turns going first; the table gives mean IOPS per row.  The ops
+# per I/O are exact.  Output: results/<scenario>/bench.tsv (every run),
+# bench-ratios.tsv and the log.  The checks only assert that every run
+# completed without I/O errors.
 FRONTEND=stock
 BBP=/sys/module/xen_blkback_pgnt/parameters
 BENCH_RUNTIME=${BENCH_RUNTIME:-$FIO_RUNTIME}
 BENCH_GUESTS=${BENCH_GUESTS:-3}
+BENCH_ROUNDS=${BENCH_ROUNDS:-1}
 WORKLOADS=${BENCH_WORKLOADS:-randread:4k randwrite:4k write:64k write:1m}
 GX_TIMEOUT=200
 BENCH=$SC_DIR/bench.tsv
-printf 'config\tguests\tworkload\tiops\tmap_per_io\tunmap_per_io\tcopy_per_io\n' >"$BENCH"
+printf 'config\tguests\tworkload\tiops\tmap_per_io\tunmap_per_io\tcopy_per_io\tround\n' >"$BENCH"
 
 # backend_setup BACKEND PERSISTENT BUDGET
 backend_setup() {
@@ -34,15 +38,15 @@ backend_setup() {
 bench_config() {
 	local label=$1 g w
 	backend_setup "$2" "$3" "${4:-1056}"
-	g=bench-$label
+	g=bench-$label-r$ROUND
 	guest_start "$g" "$DISK1:xvdb"
 	gx_must "$g" "fe_load stock $PERSISTENT && wait_disk xvdb"
-	fio_ok "$g" xvdb "$label-prefill" --rw=write --bs=1m --iodepth=8
+	fio_ok "$g" xvdb "$label-r$ROUND-prefill" --rw=write --bs=1m --iodepth=8
 	for w in $WORKLOADS; do
-		fio_ok "$g" xvdb "$label-${w%%:*}-${w##*:}" --rw="${w%%:*}" --bs="${w##*:}" \
+		fio_ok "$g" xvdb "$label-r$ROUND-${w%%:*}-${w##*:}" --rw="${w%%:*}" --bs="${w##*:}" \
 			--time_based --runtime="$BENCH_RUNTIME"
-		printf '%s\t1\t%s\t%s\t%s\t%s\t%s\n' "$label" "$w" "$FIO_IOPS" "$PH_MAP_PER_IO" \
-			"$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" >>"$BENCH"
+		printf '%s\t1\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$w" "$FIO_IOPS" "$PH_MAP_PER_IO" \
+			"$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$ROUND" >>"$BENCH"
 	done
 	guest_stop "$g"
 }
@@ -86,17 +90,17 @@ bench_multi() {
 	backend_setup "$2" "$3" "${4:-1056}"
 	MGUESTS=()
 	for ((i = 1; i <= BENCH_GUESTS; i++)); do
-		g=bm$i-$label
+		g=bm$i-$label-r$ROUND
 		guest_start "$g" "${MDISKS[i]}:xvdb"
 		gx_must "$g" "fe_load stock $PERSISTENT && wait_disk xvdb"
 		MGUESTS+=("$g")
 	done
-	multi_fio "$label-x$BENCH_GUESTS-prefill" --rw=write --bs=1m --iodepth=8
+	multi_fio "$label-x$BENCH_GUESTS-r$ROUND-prefill" --rw=write --bs=1m --iodepth=8
 	for w in $WORKLOADS; do
-		multi_fio "$label-x$BENCH_GUESTS-${w%%:*}-${w##*:}" --rw="${w%%:*}" --bs="${w##*:}" \
+		multi_fio "$label-x$BENCH_GUESTS-r$ROUND-${w%%:*}-${w##*:}" --rw="${w%%:*}" --bs="${w##*:}" \
 			--time_based --runtime="$BENCH_RUNTIME"
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$BENCH_GUESTS" "$w" "$MULTI_IOPS" "$PH_MAP_PER_IO" \
-			"$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" >>"$BENCH"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$BENCH_GUESTS" "$w" "$MULTI_IOPS" \
+			"$PH_MAP_PER_IO" "$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$ROUND" >>"$BENCH"
 	done
 	for g in "${MGUESTS[@]}"; do guest_stop "$g"; done
 }
@@ -109,20 +113,44 @@ for ((i = 1; i <= BENCH_GUESTS; i++)); do
 	MDISKS[i]=$DISK
 done
 
-bench_config stock-p1 stock 1
-bench_config stock-p0 stock 0
-bench_config stock-p1-budget16 stock 1 16
-bench_config pgnt-p1 pgnt 1
-bench_config pgnt-p0 pgnt 0
-bench_config pgnt-p1-budget16 pgnt 1 16
-# Several guests: the workloads that differ (64 KiB sits between 4 KiB
-# and 1 MiB); the budget case is the single-guest table's.
-WORKLOADS=${BENCH_MULTI_WORKLOADS:-randread:4k randwrite:4k write:1m}
-bench_multi stock-p1 stock 1
-bench_multi stock-p0 stock 0
-bench_multi pgnt-p1 pgnt 1
+# pair CONFIG "FIRST SECOND": one configuration for both backends, back to back.
+pair() {
+	local be
+	for be in $2; do
+		case $1 in
+		p1) bench_config "$be-p1" "$be" 1 ;;
+		p0) bench_config "$be-p0" "$be" 0 ;;
+		p1-budget16) bench_config "$be-p1-budget16" "$be" 1 16 ;;
+		multi-p1) bench_multi "$be-p1" "$be" 1 ;;
+		esac
+	done
+}
+
+ALL_WORKLOADS=$WORKLOADS
+for ((ROUND = 1; ROUND <= BENCH_ROUNDS; ROUND++)); do
+	order="stock pgnt"
+	[ $((ROUND % 2)) = 1 ] || order="pgnt stock"
+	WORKLOADS=$ALL_WORKLOADS
+	for c in p1 p0 p1-budget16; do
+		pair "$c" "$order"
+	done
+	# Several guests: the workloads that differ (64 KiB sits between 4 KiB
+	# and 1 MiB); the budget case is the single-guest table's.
+	WORKLOADS=${BENCH_MULTI_WORKLOADS:-randread:4k randwrite:4k write:1m}
+	pair multi-p1 "$order"
+	# The stock backend without persistent grants, for reference.
+	if [ "$order" = "stock pgnt" ]; then bench_multi stock-p0 stock 0; fi
+done
 be_unload
 
+# Mean over the rounds per (config, guests, workload); then each pgnt row
+# against the stock row of the same config suffix.
+awk -F'\t' -v OFS='\t' 'NR > 1 { key = $1 FS $2 FS $3; if (!(key in n)) order[++m] = key
+		n[key]++; io[key] += $4; mp[key] += $5; up[key] += $6; cp[key] += $7 }
+	END { print "config", "guests", "workload", "iops", "map_per_io", "unmap_per_io", "copy_per_io", "rounds"
+		for (i = 1; i <= m; i++) { k = order[i]
+			printf "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\n", k, io[k] / n[k], mp[k] / n[k], up[k] / n[k], cp[k] / n[k], n[k] } }' \
+	"$BENCH" >"$SC_DIR/bench-mean.tsv"
 # Ratios: each pgnt row against the stock row of the same config suffix.
 awk -F'\t' -v OFS='\t' 'NR == 1 { print $0, "iops_ours/stock", "map+unmap_per_io_stock", "map+unmap_per_io_ours"; next }
 	{ key = $2 "|" $3 "|" substr($1, index($1, "-")); row[NR] = $0; cfg[NR] = $1; k[NR] = key
@@ -132,6 +160,6 @@ awk -F'\t' -v OFS='\t' 'NR == 1 { print $0, "iops_ours/stock", "map+unmap_per_io
 			split(row[i], f, "\t")
 			r = si[k[i]] > 0 ? sprintf("%.2f", f[4] / si[k[i]]) : "n/a"
 			print row[i], r, sm[k[i]], f[5] + f[6]
-		} else print row[i], "", "", "" } }' "$BENCH" >"$SC_DIR/bench-ratios.tsv"
+		} else print row[i], "", "", "" } }' "$SC_DIR/bench-mean.tsv" >"$SC_DIR/bench-ratios.tsv"
 xr_log "benchmark (iops_ours/stock: pgnt row / stock row of the same config, guests and workload):"
 column -t -s "$(printf '\t')" "$SC_DIR/bench-ratios.tsv" | while read -r l; do xr_log "  $l"; done
