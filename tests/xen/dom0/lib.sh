@@ -33,6 +33,17 @@ xr_log() {
 	echo "$l" >>"$RESULTS/dom0.log"
 }
 
+# xr_log_table TSV: log a tab-separated table with aligned columns (the dom0
+# image has no column(1)).
+xr_log_table() {
+	local l
+	awk -F'\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) }
+		if (NF > nf) nf = NF }
+		END { for (r = 1; r <= NR; r++) { l = ""
+			for (i = 1; i <= nf; i++) l = l sprintf("%-" (w[i] + 2) "s", c[r, i]); sub(/ +$/, "", l); print l } }' "$1" |
+		while IFS= read -r l; do xr_log "  $l"; done
+}
+
 # check DESC CMD...: run CMD, record PASS/FAIL for DESC.
 check() {
 	local desc=$1

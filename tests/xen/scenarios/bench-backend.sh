@@ -162,4 +162,4 @@ awk -F'\t' -v OFS='\t' 'NR == 1 { print $0, "iops_ours/stock", "map+unmap_per_io
 			print row[i], r, sm[k[i]], f[5] + f[6]
 		} else print row[i], "", "", "" } }' "$SC_DIR/bench-mean.tsv" >"$SC_DIR/bench-ratios.tsv"
 xr_log "benchmark (iops_ours/stock: pgnt row / stock row of the same config, guests and workload):"
-column -t -s "$(printf '\t')" "$SC_DIR/bench-ratios.tsv" | while read -r l; do xr_log "  $l"; done
+xr_log_table "$SC_DIR/bench-ratios.tsv"

@@ -56,4 +56,4 @@ awk -F'\t' 'NR > 1 { k = $1 "\t" $4; s[k, $2] += $5; n[k, $2]++; if (!(k in seen
 		}
 	}' "$BENCH" >"$SUMMARY"
 xr_log "benchmark (mean IOPS over $BENCH_ROUNDS rounds, ${BENCH_RUNTIME}s each):"
-column -t -s "$(printf '\t')" "$SUMMARY" | while read -r l; do xr_log "  $l"; done
+xr_log_table "$SUMMARY"
