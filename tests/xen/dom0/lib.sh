@@ -399,15 +399,18 @@ fe_swap() {
 
 # ---- negotiated features ----------------------------------------------------
 
-# expect_connected PERSISTENT: after xs_features, both ends are Connected
-# and both wrote feature-persistent as PERSISTENT.
+# expect_connected PERSISTENT | expect_connected BE FE: after xs_features,
+# both ends are Connected and wrote feature-persistent as PERSISTENT (or the
+# backend BE and the frontend FE, when one end declines what the other offers).
 expect_connected() {
-	local p=$1
+	local be=$1 fe=${2:-$1} t
 
-	expect_cmp "p$p: backend state Connected" "$BE_STATE" == 4
-	expect_cmp "p$p: frontend state Connected" "$FE_STATE" == 4
-	expect_cmp "p$p: backend feature-persistent" "$BE_PERSISTENT" == "$p"
-	expect_cmp "p$p: frontend feature-persistent" "$FE_PERSISTENT" == "$p"
+	t=p$be
+	[ "$be" = "$fe" ] || t="be p$be/fe p$fe"
+	expect_cmp "$t: backend state Connected" "$BE_STATE" == 4
+	expect_cmp "$t: frontend state Connected" "$FE_STATE" == 4
+	expect_cmp "$t: backend feature-persistent" "$BE_PERSISTENT" == "$be"
+	expect_cmp "$t: frontend feature-persistent" "$FE_PERSISTENT" == "$fe"
 }
 
 # xs_features NAME VDEV: record both ends' negotiated features in

@@ -61,13 +61,7 @@ sr_cycle sr1 stock 0
 sr_wait sr1
 xs_features "$g" xvdb
 # Our parameter still offers persistent grants; the backend now refuses.
-expect_connected_p0() {
-	expect_cmp "sr1: backend state Connected" "$BE_STATE" == 4
-	expect_cmp "sr1: frontend state Connected" "$FE_STATE" == 4
-	expect_cmp "sr1: backend feature-persistent" "$BE_PERSISTENT" == 0
-	expect_cmp "sr1: frontend still offers feature-persistent" "$FE_PERSISTENT" == 1
-}
-expect_connected_p0
+expect_connected 0 1
 gx_ok "$g" "cat /sys/block/xvdb/pgnt/negotiated /sys/block/xvdb/pgnt/reconnects /sys/block/xvdb/pgnt/bad_responses"
 xr_log "sr1 after restore: $(tr '\n' ' ' <"$GX_OUT")"
 check "sr1: persistent grants off after restore" grep -q "persistent=0 " "$GX_OUT"
