@@ -9,6 +9,7 @@
 #   make matrix      the same on every kernel of the matrix, one table
 #   make demo        the end-to-end demo on Xen under QEMU (README)
 #   make test        the whole test suite (README)
+#   make install-src [DESTDIR=]  the DKMS source tree to $(DESTDIR)/usr/src/
 
 KVER ?= $(shell uname -r)
 # Headers of the running kernel, else the newest Debian headers installed
@@ -17,7 +18,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
 CHECK_KERNEL ?= 6.1
 
-.PHONY: all modules clean kdir unit bench check matrix demo test
+.PHONY: all modules clean kdir unit bench check matrix demo test install-src
 
 all: modules
 
@@ -48,3 +49,16 @@ demo:
 
 test:
 	tests/run.sh
+
+# What DKMS needs on the target, and only that (no build products): the
+# Debian and RPM packages and tests/dkms-check.sh all install through here.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+SRC_DEST = $(DESTDIR)/usr/src/xen-blk-pgnt-$(VERSION)
+
+install-src:
+	install -d $(SRC_DEST)
+	install -m 0644 Kbuild Makefile dkms.conf $(SRC_DEST)/
+	for d in common blkfront-pgnt blkback-pgnt; do \
+		install -d $(SRC_DEST)/$$d && \
+		install -m 0644 $$d/Kbuild* $$d/*.[ch] $(SRC_DEST)/$$d/ || exit 1; \
+	done

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Installs what building the modules and running the unit tests need on a
-# fresh Debian 12 machine (root): a compiler, make, python3 and Debian's
-# kernel headers.  The matrix and the Xen rig install their own extras
+# Installs what building the modules, the packages and the unit tests need
+# on a fresh Debian 12 machine (root): a compiler, make, python3, Debian's
+# kernel headers, DKMS and the packaging tools (dpkg-dev, debhelper, dh-dkms,
+# rpm).  The matrix and the Xen rig install their own extras
 # (tests/matrix/deps.sh, tests/xen/deps.sh).  Quick when all is there.
 set -euo pipefail
 
-pkgs=(make gcc libc6-dev python3 rsync kmod dkms linux-headers-amd64)
+pkgs=(make gcc libc6-dev python3 rsync kmod dkms linux-headers-amd64 git dpkg-dev debhelper dh-dkms rpm)
 missing=()
 for p in "${pkgs[@]}"; do
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] ||

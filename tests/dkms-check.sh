@@ -29,8 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cleanup
-mkdir -p "$stage"
-cp -r "$top"/{Kbuild,Makefile,dkms.conf,common,blkfront-pgnt,blkback-pgnt} "$stage/"
+make -s -C "$top" install-src DESTDIR=
 dkms add -m "$name" -v "$ver"
 dkms build -m "$name" -v "$ver" -k "$kver"
 dkms install -m "$name" -v "$ver" -k "$kver"

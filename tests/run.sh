@@ -39,6 +39,12 @@ stage_dkms() {
 	tests/dkms-check.sh
 }
 
+# The Debian package and the RPM build from the tree and ship what
+# install-src makes; the .deb installs and purges cleanly through DKMS.
+stage_pkg() {
+	tests/pkg-check.sh
+}
+
 stage_unit() {
 	make -s -C tests/unit clean && make -C tests/unit
 }
@@ -123,7 +129,7 @@ stage_rig() {
 	[ "$bad" -eq 0 ]
 }
 
-all_stages=(deps modinfo dkms unit mutants matrix rig)
+all_stages=(deps modinfo dkms pkg unit mutants matrix rig)
 stages=("${@:-${all_stages[@]}}")
 
 for s in "${stages[@]}"; do
