@@ -15,8 +15,9 @@
 # it and reading its scriptlets is what can be checked here.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-name=xen-blk-pgnt
-ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+# shellcheck source=dkms-lib.sh
+. "$top/tests/dkms-lib.sh"
+name=$DKMS_NAME ver=$DKMS_VER
 fail() { echo "pkg-check: $*"; exit 1; }
 
 deb_ver=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
@@ -69,20 +70,12 @@ grep -q '^/usr/share/doc/.*/xen-blk-pgnt\.modprobe\.conf$' "$work/rpm.contents" 
 echo "pkg-check: $(basename "$rpm"): $(wc -l <"$work/rpm.list") files under /usr/src, the modprobe.d example, scriptlets add/build/remove"
 
 # Install the .deb: its postinst has DKMS build for the kernels with headers.
-kver=${1:-$(ls -d /lib/modules/*/build 2>/dev/null | sed 's#/lib/modules/##; s#/build##' | sort -V | tail -1)}
+kver=$(dkms_kver "${1:-}")
 [ -n "$kver" ] || fail "no kernel headers installed"
 dkms remove -m "$name" -v "$ver" --all >/dev/null 2>&1 || true
 DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" >"$work/install.log" 2>&1 ||
 	{ tail -20 "$work/install.log"; fail "dpkg -i failed"; }
-dkms status -m "$name" -v "$ver" -k "$kver" | grep -q installed ||
-	{ tail -20 "$work/install.log"; fail "after dpkg -i, dkms does not say installed for $kver"; }
-for m in xen_blkfront_pgnt xen_blkback_pgnt; do
-	path=$(modinfo -k "$kver" -n "$m")
-	case $path in
-	/lib/modules/"$kver"/updates/dkms/*) ;;
-	*) fail "$m resolves to '$path' after dpkg -i" ;;
-	esac
-done
+dkms_installed pkg-check "$kver" || { tail -20 "$work/install.log"; exit 1; }
 echo "pkg-check: dpkg -i built and installed both modules for $kver"
 dpkg -P "$name-dkms" >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg -P failed"; }
 [ -z "$(dkms status -m "$name" 2>/dev/null)" ] || fail "dkms still lists $name after purge"
