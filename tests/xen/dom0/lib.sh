@@ -466,7 +466,8 @@ vbd_stats() {
 	for id in $1; do
 		for d in /sys/bus/xen-backend/devices/vbd-"$id"-*; do
 			[ -d "$d/statistics" ] || continue
-			echo "${d##*/} $(cat "$d/statistics/rd_req") $(cat "$d/statistics/wr_req")"
+			echo "${d##*/} $(cat "$d/statistics/rd_req") $(cat "$d/statistics/wr_req")" \
+				"$(cat "$d/statistics/rd_sect") $(cat "$d/statistics/wr_sect")"
 		done
 	done
 }
@@ -501,9 +502,10 @@ phase_end() {
 	cat "$TRACEFS/trace" >"$f"
 	vbd_stats "$PH_DOMID" >/run/xr/phase.stats1
 	hdr=$(grep -m1 'entries-in-buffer/entries-written' "$f" || true)
-	read -r PH_DEVS PH_IOS < <(awk 'NR == FNR { rd[$1] = $2; wr[$1] = $3; next }
-		{ d = ($2 - rd[$1]) + ($3 - wr[$1]); if (d > 0) { devs = devs (devs ? "," : "") $1; n += d } }
-		END { print (devs ? devs : "-"), n + 0 }' /run/xr/phase.stats0 /run/xr/phase.stats1)
+	read -r PH_DEVS PH_IOS PH_PAGES < <(awk 'NR == FNR { rd[$1] = $2; wr[$1] = $3; s[$1] = $4 + $5; next }
+		{ d = ($2 - rd[$1]) + ($3 - wr[$1]); if (d > 0) { devs = devs (devs ? "," : "") $1; n += d }
+		  p += ($4 + $5 - s[$1]) / 8 }
+		END { print (devs ? devs : "-"), n + 0, p + 0 }' /run/xr/phase.stats0 /run/xr/phase.stats1)
 	read -r PH_MAP_CALLS PH_MAP_OPS PH_UNMAP_CALLS PH_UNMAP_OPS PH_COPY_CALLS PH_COPY_OPS < <(awk '
 		/ gmap: / { mc++; split($NF, a, "="); mo += a[2] }
 		/ gunmap: / { uc++; split($NF, a, "="); uo += a[2] }
@@ -512,17 +514,20 @@ phase_end() {
 	PH_MAP_PER_IO=$(awk -v o="$PH_MAP_OPS" -v n="$PH_IOS" 'BEGIN { print n ? sprintf("%.3f", o / n) : "n/a" }')
 	PH_UNMAP_PER_IO=$(awk -v o="$PH_UNMAP_OPS" -v n="$PH_IOS" 'BEGIN { print n ? sprintf("%.3f", o / n) : "n/a" }')
 	PH_COPY_PER_IO=$(awk -v o="$PH_COPY_OPS" -v n="$PH_IOS" 'BEGIN { print n ? sprintf("%.3f", o / n) : "n/a" }')
+	# 4 KiB pages of data per I/O: one blkif request carries 1 to 11 direct
+	# or up to max-indirect-segments pages, so ops per page compare sizes.
+	PH_PAGES_PER_IO=$(awk -v p="$PH_PAGES" -v n="$PH_IOS" 'BEGIN { print n ? sprintf("%.2f", p / n) : "n/a" }')
 	PH_OVERRUN=no
 	if [[ $hdr =~ entries-written:\ ([0-9]+)/([0-9]+) ]] && [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
 		PH_OVERRUN=yes
 	fi
 	gzip -f "$f"
-	[ -s "$RESULTS/grant-ops.tsv" ] || printf 'scenario\tphase\tbackend\tfrontend\tpersistent\tdevs\tios\tmap_calls\tmap_ops\tunmap_calls\tunmap_ops\tcopy_calls\tcopy_ops\tmap_per_io\tunmap_per_io\tcopy_per_io\ttrace_overrun\n' >"$RESULTS/grant-ops.tsv"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SCENARIO" "$PH_LABEL" \
+	[ -s "$RESULTS/grant-ops.tsv" ] || printf 'scenario\tphase\tbackend\tfrontend\tpersistent\tdevs\tios\tmap_calls\tmap_ops\tunmap_calls\tunmap_ops\tcopy_calls\tcopy_ops\tmap_per_io\tunmap_per_io\tcopy_per_io\ttrace_overrun\tpages_per_io\n' >"$RESULTS/grant-ops.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SCENARIO" "$PH_LABEL" \
 		"${BACKEND:-?}" "${FRONTEND:-?}" "${PERSISTENT:-?}" "$PH_DEVS" "$PH_IOS" \
 		"$PH_MAP_CALLS" "$PH_MAP_OPS" "$PH_UNMAP_CALLS" "$PH_UNMAP_OPS" "$PH_COPY_CALLS" "$PH_COPY_OPS" \
-		"$PH_MAP_PER_IO" "$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$PH_OVERRUN" >>"$RESULTS/grant-ops.tsv"
-	xr_log "grant ops $PH_LABEL: ios=$PH_IOS ($PH_DEVS) map=$PH_MAP_OPS unmap=$PH_UNMAP_OPS copy=$PH_COPY_OPS per-io map=$PH_MAP_PER_IO unmap=$PH_UNMAP_PER_IO copy=$PH_COPY_PER_IO overrun=$PH_OVERRUN"
+		"$PH_MAP_PER_IO" "$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$PH_OVERRUN" "$PH_PAGES_PER_IO" >>"$RESULTS/grant-ops.tsv"
+	xr_log "grant ops $PH_LABEL: ios=$PH_IOS ($PH_DEVS) pages/io=$PH_PAGES_PER_IO map=$PH_MAP_OPS unmap=$PH_UNMAP_OPS copy=$PH_COPY_OPS per-io map=$PH_MAP_PER_IO unmap=$PH_UNMAP_PER_IO copy=$PH_COPY_PER_IO overrun=$PH_OVERRUN"
 }
 
 # ---- fio -------------------------------------------------------------------
