@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# xen-blkfront-pgnt: xl save + xl restore in the middle of crc32c-verified fio write runs (stock backend persistent on -> off; then stock -> xen-blkback-pgnt), and a block-detach/attach cycle
+# xen-blkfront-pgnt: xl save + xl restore in the middle of crc32c-verified fio write runs (stock backend persistent on -> off; then stock -> xen-blkback-pgnt), a live migration to localhost during one, and a block-detach/attach cycle
 #
 # Guards the resume path: requests in flight when the guest is saved are
 # replayed on the rings negotiated after restore, and the backend may
@@ -7,8 +7,11 @@
 # before and off after, then the stock backend replaced by
 # xen-blkback-pgnt (persistent on again, other indirect and ring limits).
 # fio must finish with 0 verify errors and the frontend must count a
-# reconnect each time.  Then the disk is detached and attached again, and
-# data written before the detach verifies after it.
+# reconnect each time.  Then the guest live-migrates to this same host
+# (xl's -s '': the receiving side is a local xl migrate-receive) during a
+# verified run, which goes through the same suspend/resume path with the
+# pages copied while the guest still runs.  Then the disk is detached and
+# attached again, and data written before the detach verifies after it.
 FRONTEND=pgnt
 GUEST_MEM=${SR_GUEST_MEM:-512}
 # Not /run: that tmpfs is too small for a 512 MiB guest image (ENOSPC).
@@ -83,8 +86,23 @@ check "sr2: persistent grants on after restore" grep -q "persistent=1 " "$GX_OUT
 expect_cmp "sr2: reconnects" "$(sed -n 2p "$GX_OUT")" == 2
 expect_cmp "sr2: bad responses" "$(sed -n 3p "$GX_OUT")" == 0
 
-# 3: block-detach and attach; data written before verifies after.
-fio_ok "$g" xvdb "pf-sr3-write" --rw=randwrite --bs=4k --size=16m --offset=128m \
+# 3: live migration to localhost during a verified write run.
+sr_run sr3 96m
+sleep 5
+t0=$(uptime_s)
+must "sr3: dom0: xl migrate $g localhost" xl migrate -s '' "$g" 'xl migrate-receive'
+xr_log "sr3: live migration took $(($(uptime_s) - t0)) s"
+sr_wait sr3
+xs_features "$g" xvdb
+expect_connected 1
+gx_ok "$g" "cat /sys/block/xvdb/pgnt/negotiated /sys/block/xvdb/pgnt/reconnects /sys/block/xvdb/pgnt/bad_responses"
+xr_log "sr3 after migration: $(tr '\n' ' ' <"$GX_OUT")"
+check "sr3: persistent grants on after migration" grep -q "persistent=1 " "$GX_OUT"
+expect_cmp "sr3: reconnects" "$(sed -n 2p "$GX_OUT")" == 3
+expect_cmp "sr3: bad responses" "$(sed -n 3p "$GX_OUT")" == 0
+
+# 4: block-detach and attach; data written before verifies after.
+fio_ok "$g" xvdb "pf-sr4-write" --rw=randwrite --bs=4k --size=16m --offset=128m \
 	--verify=crc32c --do_verify=1 --verify_fatal=1
 disk_detach "$g" xvdb
 gx_ok "$g" "wait_no_disk xvdb"
@@ -92,7 +110,7 @@ disk_attach "$g" "$DISK:xvdb"
 gx_ok "$g" "wait_disk xvdb"
 xs_features "$g" xvdb
 expect_connected 1
-fio_ok "$g" xvdb "pf-sr3-reverify" --rw=randwrite --bs=4k --size=16m --offset=128m \
+fio_ok "$g" xvdb "pf-sr4-reverify" --rw=randwrite --bs=4k --size=16m --offset=128m \
 	--verify=crc32c --do_verify=1 --verify_only=1 --verify_fatal=1
 gx_ok "$g" "fe_unload"
 guest_stop "$g"
