@@ -74,6 +74,8 @@ main() {
 	rm -rf "$P"
 	mkdir -p "$P/config" "$P/ko" "$P/guest" "$P/results"
 	rsync -a --exclude .gitignore "$XR_DIR/" "$P/xen/"
+	# The modprobe.d file the packages ship (pgnt-skeleton tries it in dom0).
+	cp "$XR_DIR/../../docs/xen-blk-pgnt.modprobe.conf" "$P/"
 	# The slim guests' common userland, for xvda-root filesystems made in dom0.
 	cp "$IMG/guest-userland.cpio.gz" "$P/guest/"
 	# Our modules for dom0's kernel and every guest kernel. A failed build is not

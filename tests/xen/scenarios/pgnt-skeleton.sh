@@ -13,6 +13,26 @@ xr_log "dom0: version $(cat /sys/module/xen_blkback_pgnt/version 2>/dev/null || 
 be_unload
 check "dom0: xen_blkback_pgnt gone after rmmod" bash -c '! grep -q "^xen_blkback_pgnt " /proc/modules'
 
+# The packaged modprobe.d file: with our module installed where modprobe
+# finds it, a load of the stock backend by name (the toolstack's) or by the
+# alias udev uses loads ours, and never the stock one.
+upd=/lib/modules/$KVER/updates/xr-skeleton
+mkdir -p "$upd"
+cp "$DOM0_KO/xen-blkback-pgnt.ko" "$upd/"
+depmod -a "$KVER"
+cp "$PAYLOAD/xen-blk-pgnt.modprobe.conf" /etc/modprobe.d/xen-blk-pgnt.conf
+for how in xen-blkback xen-backend:vbd; do
+	check "dom0: modprobe $how with the modprobe.d file" modprobe "$how"
+	check "dom0: modprobe $how loaded xen_blkback_pgnt" mod_loaded xen_blkback_pgnt
+	check "dom0: modprobe $how did not load xen_blkback" bash -c '! grep -q "^xen_blkback " /proc/modules'
+	be_unload
+done
+rm -rf /etc/modprobe.d/xen-blk-pgnt.conf "$upd"
+depmod -a "$KVER"
+check "dom0: without the file, modprobe xen-blkback loads the stock backend" \
+	bash -c 'modprobe xen-blkback && grep -q "^xen_blkback " /proc/modules'
+be_unload
+
 # guest without disks: our frontend loads and unloads.
 BACKEND=stock
 be_load stock 1
