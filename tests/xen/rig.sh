@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boot Xen + PV dom0 under QEMU/TCG once and run the named scenarios in dom0.
 #
-# Usage: tests/xen/rig.sh [--list] [SCENARIO ...]     (default: stock-basic)
+# Usage: tests/xen/rig.sh [--list] [SCENARIO[@GUEST_KERNEL] ...]   (default: stock-basic)
 # Knobs (env): OUT (results dir), FIO_RUNTIME (s per fio job, 10), IO_BS ("4k 64k"),
 #   DOM0_VCPUS (2), DOM0_MEM (MiB, 2048), QEMU_MEM (4G), QEMU_SMP (2),
 #   SCENARIO_TIMEOUT (s, 1200), QEMU_TIMEOUT (s, 600 + SCENARIO_TIMEOUT per scenario), GUEST_KERNEL (6.1),
@@ -26,8 +26,12 @@ main() {
 		exit 0
 	fi
 	SCENARIOS=("${@:-stock-basic}")
+	# SCENARIO@K runs SCENARIO with the slim guest kernel K (5.10, 6.1, 6.12,
+	# sid), so one boot can repeat a scenario on several guest kernels.
+	kernels=()
 	for s in "${SCENARIOS[@]}"; do
-		[ -f "$XR_DIR/scenarios/$s.sh" ] || { log "unknown scenario '$s' (see --list)"; exit 3; }
+		[ -f "$XR_DIR/scenarios/${s%@*}.sh" ] || { log "unknown scenario '${s%@*}' (see --list)"; exit 3; }
+		case $s in *@*) kernels+=("${s#*@}") ;; esac
 	done
 
 	FIO_RUNTIME=${FIO_RUNTIME:-10}
@@ -40,7 +44,7 @@ main() {
 	QEMU_TIMEOUT=${QEMU_TIMEOUT:-$((600 + SCENARIO_TIMEOUT * ${#SCENARIOS[@]}))}
 	DOM0_KERNEL=${DOM0_KERNEL:-6.1}
 	# guest-kernels is about every kernel of the matrix: build them all unless told.
-	case " ${SCENARIOS[*]} " in *" guest-kernels "*) GUEST_KERNELS=${GUEST_KERNELS:-all} ;; esac
+	case " ${SCENARIOS[*]} " in *" guest-kernels "* | *@*) GUEST_KERNELS=${GUEST_KERNELS:-all} ;; esac
 	# A 6.12 dom0 image's "dom0" guest kind is its own 6.12 kernel.
 	if [ "$DOM0_KERNEL" != 6.1 ]; then
 		GUEST_KERNELS=${GUEST_KERNELS:-$DOM0_KERNEL:dom0}
@@ -64,11 +68,13 @@ main() {
 	. "$OUT/images.env" # IMG, GUESTS="name=dir ..."
 	# shellcheck source=/dev/null
 	. "$IMG/image.env" # KVER of dom0
-	case " $GUESTS" in *" $GUEST_KERNEL="*) ;; *)
-		log "rig: no guest kernel '$GUEST_KERNEL' (built: $GUESTS; see GUEST_KERNELS in build-images.sh)"
-		exit 3
-		;;
-	esac
+	for k in "$GUEST_KERNEL" "${kernels[@]}"; do
+		case " $GUESTS" in *" $k="*) ;; *)
+			log "rig: no guest kernel '$k' (built: $GUESTS; see GUEST_KERNELS in build-images.sh)"
+			exit 3
+			;;
+		esac
+	done
 
 	P=$OUT/payload.d
 	rm -rf "$P"

@@ -39,9 +39,11 @@ for s in $SCENARIOS; do
 	# shellcheck disable=SC2016 # expanded by the inner bash
 	timeout -k 10 "$SCENARIO_TIMEOUT" bash -c '
 		set -u -o pipefail
-		. "$0/config/rig.env"; . "$0/xen/dom0/lib.sh"
+		. "$0/config/rig.env"
+		case $1 in *@*) GUEST_KERNEL=${1#*@} ;; esac
+		. "$0/xen/dom0/lib.sh"
 		sc_begin "$1"
-		. "$0/xen/scenarios/$1.sh"
+		. "$0/xen/scenarios/${1%@*}.sh"
 		sc_end' "$PAYLOAD" "$s"
 	rc=$?
 	# Whatever the scenario left behind: guests, our backend, tracing marks.
