@@ -548,6 +548,13 @@ static bool pgnt_ring_consume(struct pgnt_ring *ring)
 			pgnt_fetch(ring, rc, &req, p->segs, igrefs);
 			br->req_cons = rc + 1;
 			pgnt_dispatch(ring, p, &req, igrefs);
+			/*
+			 * Answer at once what is done already (a RAM disk
+			 * completes inside submit_bio), so the frontend can
+			 * refill the ring while we go on taking requests.
+			 */
+			if (!list_empty_careful(&ring->done))
+				pgnt_ring_complete(ring);
 			cond_resched();
 		}
 		if (ring->stalled)
