@@ -20,5 +20,5 @@ if [ -s "$R/fio-summary.tsv" ]; then
 fi
 if [ -s "$R/grant-ops.tsv" ]; then
 	echo "== grant operations per phase"
-	cut_cols 2,5-13,17 "$R/grant-ops.tsv"
+	cut_cols 2,5-13,17-19 "$R/grant-ops.tsv"
 fi

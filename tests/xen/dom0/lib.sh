@@ -472,12 +472,17 @@ vbd_stats() {
 	done
 }
 
+# cpu_busy: dom0 CPU time used so far, all vCPUs, in clock ticks (user,
+# nice, system, irq, softirq; not idle, iowait or steal).
+cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat; }
+
 # phase_begin NAME LABEL: start counting grant ops and I/Os for a phase.
 phase_begin() {
 	PH_DOMID=$(guest_domid "$1")
 	PH_LABEL=$2
 	vbd_stats "$PH_DOMID" >/run/xr/phase.stats0
 	echo >"$TRACEFS/trace"
+	PH_CPU0=$(cpu_busy)
 }
 
 # phase_begin_guests LABEL NAME...: phase_begin for several guests doing I/O
@@ -490,6 +495,7 @@ phase_begin_guests() {
 	for g in "$@"; do PH_DOMID="$PH_DOMID $(guest_domid "$g")"; done
 	vbd_stats "$PH_DOMID" >/run/xr/phase.stats0
 	echo >"$TRACEFS/trace"
+	PH_CPU0=$(cpu_busy)
 }
 
 # phase_end: sets PH_IOS, PH_MAP_OPS, PH_UNMAP_OPS, PH_COPY_OPS,
@@ -497,7 +503,8 @@ phase_begin_guests() {
 # Per device: the slim guest has no root disk on blkfront, so the devices with
 # I/O in the phase are the only source of grant traffic (listed in "devs").
 phase_end() {
-	local hdr f
+	local hdr f cpu
+	cpu=$(($(cpu_busy) - PH_CPU0))
 	f=$SC_DIR/trace-$PH_LABEL.txt
 	cat "$TRACEFS/trace" >"$f"
 	vbd_stats "$PH_DOMID" >/run/xr/phase.stats1
@@ -517,17 +524,22 @@ phase_end() {
 	# 4 KiB pages of data per I/O: one blkif request carries 1 to 11 direct
 	# or up to max-indirect-segments pages, so ops per page compare sizes.
 	PH_PAGES_PER_IO=$(awk -v p="$PH_PAGES" -v n="$PH_IOS" 'BEGIN { print n ? sprintf("%.2f", p / n) : "n/a" }')
+	# dom0 CPU per I/O (all of dom0: the backend's threads, interrupts and
+	# softirqs, and the rig's own polling), in microseconds.
+	PH_CPU_US_PER_IO=$(awk -v c="$cpu" -v hz="$(getconf CLK_TCK)" -v n="$PH_IOS" \
+		'BEGIN { print n ? sprintf("%.0f", c * 1e6 / hz / n) : "n/a" }')
 	PH_OVERRUN=no
 	if [[ $hdr =~ entries-written:\ ([0-9]+)/([0-9]+) ]] && [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
 		PH_OVERRUN=yes
 	fi
 	gzip -f "$f"
-	[ -s "$RESULTS/grant-ops.tsv" ] || printf 'scenario\tphase\tbackend\tfrontend\tpersistent\tdevs\tios\tmap_calls\tmap_ops\tunmap_calls\tunmap_ops\tcopy_calls\tcopy_ops\tmap_per_io\tunmap_per_io\tcopy_per_io\ttrace_overrun\tpages_per_io\n' >"$RESULTS/grant-ops.tsv"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SCENARIO" "$PH_LABEL" \
+	[ -s "$RESULTS/grant-ops.tsv" ] || printf 'scenario\tphase\tbackend\tfrontend\tpersistent\tdevs\tios\tmap_calls\tmap_ops\tunmap_calls\tunmap_ops\tcopy_calls\tcopy_ops\tmap_per_io\tunmap_per_io\tcopy_per_io\ttrace_overrun\tpages_per_io\tdom0_cpu_us_per_io\n' >"$RESULTS/grant-ops.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SCENARIO" "$PH_LABEL" \
 		"${BACKEND:-?}" "${FRONTEND:-?}" "${PERSISTENT:-?}" "$PH_DEVS" "$PH_IOS" \
 		"$PH_MAP_CALLS" "$PH_MAP_OPS" "$PH_UNMAP_CALLS" "$PH_UNMAP_OPS" "$PH_COPY_CALLS" "$PH_COPY_OPS" \
-		"$PH_MAP_PER_IO" "$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$PH_OVERRUN" "$PH_PAGES_PER_IO" >>"$RESULTS/grant-ops.tsv"
-	xr_log "grant ops $PH_LABEL: ios=$PH_IOS ($PH_DEVS) pages/io=$PH_PAGES_PER_IO map=$PH_MAP_OPS unmap=$PH_UNMAP_OPS copy=$PH_COPY_OPS per-io map=$PH_MAP_PER_IO unmap=$PH_UNMAP_PER_IO copy=$PH_COPY_PER_IO overrun=$PH_OVERRUN"
+		"$PH_MAP_PER_IO" "$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$PH_OVERRUN" "$PH_PAGES_PER_IO" \
+		"$PH_CPU_US_PER_IO" >>"$RESULTS/grant-ops.tsv"
+	xr_log "grant ops $PH_LABEL: ios=$PH_IOS ($PH_DEVS) pages/io=$PH_PAGES_PER_IO map=$PH_MAP_OPS unmap=$PH_UNMAP_OPS copy=$PH_COPY_OPS per-io map=$PH_MAP_PER_IO unmap=$PH_UNMAP_PER_IO copy=$PH_COPY_PER_IO dom0-cpu=${PH_CPU_US_PER_IO}us overrun=$PH_OVERRUN"
 }
 
 # ---- fio -------------------------------------------------------------------
