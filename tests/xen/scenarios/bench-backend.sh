@@ -9,18 +9,22 @@
 # absolute IOPS mean little and drift with host load, so the two backends
 # of one configuration run back to back, and over BENCH_ROUNDS rounds (1)
 # they take turns going first; the table gives mean IOPS per row.  The ops
-# per I/O are exact.  Output: results/<scenario>/bench.tsv (every run),
+# per I/O are exact (an I/O is one blkif request; pages_per_io gives its
+# 4 KiB pages, so ops per page = ops per I/O / pages_per_io).  Output: results/<scenario>/bench.tsv (every run),
 # bench-ratios.tsv and the log.  The checks only assert that every run
-# completed without I/O errors.
+# completed without I/O errors.  BENCH_CONFIGS picks configurations (all:
+# p1 p0 p1-budget16 multi-p1 multi-stock-p0), BENCH_WORKLOADS and
+# BENCH_MULTI_WORKLOADS the workloads.
 FRONTEND=stock
 BBP=/sys/module/xen_blkback_pgnt/parameters
 BENCH_RUNTIME=${BENCH_RUNTIME:-$FIO_RUNTIME}
 BENCH_GUESTS=${BENCH_GUESTS:-3}
 BENCH_ROUNDS=${BENCH_ROUNDS:-1}
 WORKLOADS=${BENCH_WORKLOADS:-randread:4k randwrite:4k write:64k write:1m}
+CONFIGS=${BENCH_CONFIGS:-p1 p0 p1-budget16 multi-p1 multi-stock-p0}
 GX_TIMEOUT=200
 BENCH=$SC_DIR/bench.tsv
-printf 'config\tguests\tworkload\tiops\tmap_per_io\tunmap_per_io\tcopy_per_io\tround\n' >"$BENCH"
+printf 'config\tguests\tworkload\tiops\tmap_per_io\tunmap_per_io\tcopy_per_io\tround\tpages_per_io\n' >"$BENCH"
 
 # backend_setup BACKEND PERSISTENT BUDGET
 backend_setup() {
@@ -45,8 +49,8 @@ bench_config() {
 	for w in $WORKLOADS; do
 		fio_ok "$g" xvdb "$label-r$ROUND-${w%%:*}-${w##*:}" --rw="${w%%:*}" --bs="${w##*:}" \
 			--time_based --runtime="$BENCH_RUNTIME"
-		printf '%s\t1\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$w" "$FIO_IOPS" "$PH_MAP_PER_IO" \
-			"$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$ROUND" >>"$BENCH"
+		printf '%s\t1\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$w" "$FIO_IOPS" "$PH_MAP_PER_IO" \
+			"$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$ROUND" "$PH_PAGES_PER_IO" >>"$BENCH"
 	done
 	guest_stop "$g"
 }
@@ -99,8 +103,8 @@ bench_multi() {
 	for w in $WORKLOADS; do
 		multi_fio "$label-x$BENCH_GUESTS-r$ROUND-${w%%:*}-${w##*:}" --rw="${w%%:*}" --bs="${w##*:}" \
 			--time_based --runtime="$BENCH_RUNTIME"
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$BENCH_GUESTS" "$w" "$MULTI_IOPS" \
-			"$PH_MAP_PER_IO" "$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$ROUND" >>"$BENCH"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$BENCH_GUESTS" "$w" "$MULTI_IOPS" \
+			"$PH_MAP_PER_IO" "$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$ROUND" "$PH_PAGES_PER_IO" >>"$BENCH"
 	done
 	for g in "${MGUESTS[@]}"; do guest_stop "$g"; done
 }
@@ -130,26 +134,32 @@ ALL_WORKLOADS=$WORKLOADS
 for ((ROUND = 1; ROUND <= BENCH_ROUNDS; ROUND++)); do
 	order="stock pgnt"
 	[ $((ROUND % 2)) = 1 ] || order="pgnt stock"
-	WORKLOADS=$ALL_WORKLOADS
-	for c in p1 p0 p1-budget16; do
-		pair "$c" "$order"
+	for c in $CONFIGS; do
+		WORKLOADS=$ALL_WORKLOADS
+		case $c in
+		multi-*)
+			# Several guests: the workloads that differ (64 KiB sits
+			# between 4 KiB and 1 MiB); the budget case is the
+			# single-guest table's.
+			WORKLOADS=${BENCH_MULTI_WORKLOADS:-randread:4k randwrite:4k write:1m}
+			;;
+		esac
+		case $c in
+		# The stock backend without persistent grants, for reference.
+		multi-stock-p0) if [ "$order" = "stock pgnt" ]; then bench_multi stock-p0 stock 0; fi ;;
+		*) pair "$c" "$order" ;;
+		esac
 	done
-	# Several guests: the workloads that differ (64 KiB sits between 4 KiB
-	# and 1 MiB); the budget case is the single-guest table's.
-	WORKLOADS=${BENCH_MULTI_WORKLOADS:-randread:4k randwrite:4k write:1m}
-	pair multi-p1 "$order"
-	# The stock backend without persistent grants, for reference.
-	if [ "$order" = "stock pgnt" ]; then bench_multi stock-p0 stock 0; fi
 done
 be_unload
 
 # Mean over the rounds per (config, guests, workload); then each pgnt row
 # against the stock row of the same config suffix.
 awk -F'\t' -v OFS='\t' 'NR > 1 { key = $1 FS $2 FS $3; if (!(key in n)) order[++m] = key
-		n[key]++; io[key] += $4; mp[key] += $5; up[key] += $6; cp[key] += $7 }
-	END { print "config", "guests", "workload", "iops", "map_per_io", "unmap_per_io", "copy_per_io", "rounds"
+		n[key]++; io[key] += $4; mp[key] += $5; up[key] += $6; cp[key] += $7; pg[key] += $9 }
+	END { print "config", "guests", "workload", "iops", "map_per_io", "unmap_per_io", "copy_per_io", "rounds", "pages_per_io"
 		for (i = 1; i <= m; i++) { k = order[i]
-			printf "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\n", k, io[k] / n[k], mp[k] / n[k], up[k] / n[k], cp[k] / n[k], n[k] } }' \
+			printf "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\t%.1f\n", k, io[k] / n[k], mp[k] / n[k], up[k] / n[k], cp[k] / n[k], n[k], pg[k] / n[k] } }' \
 	"$BENCH" >"$SC_DIR/bench-mean.tsv"
 # Ratios: each pgnt row against the stock row of the same config suffix.
 awk -F'\t' -v OFS='\t' 'NR == 1 { print $0, "iops_ours/stock", "map+unmap_per_io_stock", "map+unmap_per_io_ours"; next }
