@@ -20,6 +20,21 @@ DESTROY_MAX_S=${DESTROY_MAX_S:-0}
 PROGRESS_EVERY=${PROGRESS_EVERY:-10}
 
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+
+# slab_snapshot NAME: drop reclaimable caches (dentries and inodes of the
+# sysfs/xenstore lookups are not leaks), then keep /proc/slabinfo.
+slab_snapshot() {
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+	cp /proc/slabinfo "$SC_DIR/slabinfo-$1.txt"
+}
+
+# slab_growth: the five caches that grew most between the snapshots, in kB.
+slab_growth() {
+	awk 'FNR <= 2 { next } NR == FNR { b[$1] = $2 * $4; next }
+		{ d = ($2 * $4 - b[$1]) / 1024; if (d > 0) printf "%s +%.0f kB\n", $1, d }' \
+		"$SC_DIR/slabinfo-before.txt" "$SC_DIR/slabinfo-after.txt" | sort -t+ -k2 -rn | head -n 5 | tr '\n' ' '
+}
 memfree_kb() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
 
 # progress WHAT N: one line with the figures a leak would move.
@@ -47,6 +62,7 @@ D2=$DISK
 g=pl-attach
 guest_start "$g" "$D1:xvdb"
 gx_must "$g" "fe_load stock 1 && wait_disk xvdb"
+slab_snapshot before
 slab0=$(slab_kb)
 free0=$(memfree_kb)
 progress "attach cycles" 0
@@ -121,9 +137,11 @@ done
 xr_log "destroy cycles: $ok in $(($(uptime_s) - t0))s"
 expect_cmp "destroy cycles during I/O" "$ok" == "$DESTROY_CYCLES"
 
+slab_snapshot after
 slab1=$(slab_kb)
 free1=$(memfree_kb)
 xr_log "slab: ${slab0} kB before the cycles, ${slab1} kB after; MemFree ${free0} kB before, ${free1} kB after"
+xr_log "slab caches that grew most: $(slab_growth)"
 expect_cmp "slab growth (kB) over all cycles" "$((slab1 - slab0))" "<" 8192
 be_unload
 check "dom0: xen_blkback_pgnt unloaded" sh -c '! grep -q "^xen_blkback_pgnt " /proc/modules'
