@@ -57,6 +57,19 @@ gx_must "$g" "wait_disk xvdb"
 xs_features "$g" xvdb
 expect_connected 1
 
+# sr_after STEP EVENT PERSISTENT RECONNECTS: the frontend's view after the
+# save/restore or migration: persistent grants as expected, one more
+# reconnect, no bad response.
+sr_after() {
+	local on=off
+	[ "$3" = 1 ] && on=on
+	gx_ok "$g" "cat /sys/block/xvdb/pgnt/negotiated /sys/block/xvdb/pgnt/reconnects /sys/block/xvdb/pgnt/bad_responses"
+	xr_log "$1 after $2: $(tr '\n' ' ' <"$GX_OUT")"
+	check "$1: persistent grants $on after $2" grep -q "persistent=$3 " "$GX_OUT"
+	expect_cmp "$1: reconnects" "$(sed -n 2p "$GX_OUT")" == "$4"
+	expect_cmp "$1: bad responses" "$(sed -n 3p "$GX_OUT")" == 0
+}
+
 # 1: the stock backend turns persistent grants off while the guest is away.
 sr_run sr1 0
 sleep 5
@@ -65,11 +78,7 @@ sr_wait sr1
 xs_features "$g" xvdb
 # Our parameter still offers persistent grants; the backend now refuses.
 expect_connected 0 1
-gx_ok "$g" "cat /sys/block/xvdb/pgnt/negotiated /sys/block/xvdb/pgnt/reconnects /sys/block/xvdb/pgnt/bad_responses"
-xr_log "sr1 after restore: $(tr '\n' ' ' <"$GX_OUT")"
-check "sr1: persistent grants off after restore" grep -q "persistent=0 " "$GX_OUT"
-expect_cmp "sr1: reconnects" "$(sed -n 2p "$GX_OUT")" == 1
-expect_cmp "sr1: bad responses" "$(sed -n 3p "$GX_OUT")" == 0
+sr_after sr1 restore 0 1
 fio_ok "$g" xvdb "pf-sr1-after" --rw=randrw --bs=4k --size=16m \
 	--verify=crc32c --do_verify=1 --verify_fatal=1
 
@@ -80,11 +89,7 @@ sr_cycle sr2 pgnt 1
 sr_wait sr2
 xs_features "$g" xvdb
 expect_connected 1
-gx_ok "$g" "cat /sys/block/xvdb/pgnt/negotiated /sys/block/xvdb/pgnt/reconnects /sys/block/xvdb/pgnt/bad_responses"
-xr_log "sr2 after restore: $(tr '\n' ' ' <"$GX_OUT")"
-check "sr2: persistent grants on after restore" grep -q "persistent=1 " "$GX_OUT"
-expect_cmp "sr2: reconnects" "$(sed -n 2p "$GX_OUT")" == 2
-expect_cmp "sr2: bad responses" "$(sed -n 3p "$GX_OUT")" == 0
+sr_after sr2 restore 1 2
 
 # 3: live migration to localhost during a verified write run.
 sr_run sr3 96m
@@ -95,11 +100,7 @@ xr_log "sr3: live migration took $(($(uptime_s) - t0)) s"
 sr_wait sr3
 xs_features "$g" xvdb
 expect_connected 1
-gx_ok "$g" "cat /sys/block/xvdb/pgnt/negotiated /sys/block/xvdb/pgnt/reconnects /sys/block/xvdb/pgnt/bad_responses"
-xr_log "sr3 after migration: $(tr '\n' ' ' <"$GX_OUT")"
-check "sr3: persistent grants on after migration" grep -q "persistent=1 " "$GX_OUT"
-expect_cmp "sr3: reconnects" "$(sed -n 2p "$GX_OUT")" == 3
-expect_cmp "sr3: bad responses" "$(sed -n 3p "$GX_OUT")" == 0
+sr_after sr3 migration 1 3
 
 # 4: block-detach and attach; data written before verifies after.
 fio_ok "$g" xvdb "pf-sr4-write" --rw=randwrite --bs=4k --size=16m --offset=128m \
