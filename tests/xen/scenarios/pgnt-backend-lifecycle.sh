@@ -20,12 +20,14 @@ DESTROY_MAX_S=${DESTROY_MAX_S:-0}
 PROGRESS_EVERY=${PROGRESS_EVERY:-10}
 
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+memfree_kb() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
 
-# slab_snapshot NAME: drop reclaimable caches (dentries and inodes of the
-# sysfs/xenstore lookups are not leaks), then keep /proc/slabinfo.
+# slab_snapshot NAME: drop clean caches (the page cache of the rig's own
+# files brings buffer heads and radix tree nodes; dentries and inodes of
+# sysfs/xenstore lookups: none of them leaks), then keep /proc/slabinfo.
 slab_snapshot() {
 	sync
-	echo 2 >/proc/sys/vm/drop_caches
+	echo 3 >/proc/sys/vm/drop_caches
 	cp /proc/slabinfo "$SC_DIR/slabinfo-$1.txt"
 }
 
@@ -35,7 +37,6 @@ slab_growth() {
 		{ d = ($2 * $4 - b[$1]) / 1024; if (d > 0) printf "%s +%.0f kB\n", $1, d }' \
 		"$SC_DIR/slabinfo-before.txt" "$SC_DIR/slabinfo-after.txt" | sort -t+ -k2 -rn | head -n 5 | tr '\n' ' '
 }
-memfree_kb() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
 
 # progress WHAT N: one line with the figures a leak would move.
 progress() {
