@@ -542,6 +542,14 @@ phase_end() {
 	xr_log "grant ops $PH_LABEL: ios=$PH_IOS ($PH_DEVS) pages/io=$PH_PAGES_PER_IO map=$PH_MAP_OPS unmap=$PH_UNMAP_OPS copy=$PH_COPY_OPS per-io map=$PH_MAP_PER_IO unmap=$PH_UNMAP_PER_IO copy=$PH_COPY_PER_IO dom0-cpu=${PH_CPU_US_PER_IO}us overrun=$PH_OVERRUN"
 }
 
+# slab_growth BEFORE AFTER: the five caches that grew most between two
+# copies of /proc/slabinfo (dom0's or a guest's), as "name +N kB".
+slab_growth() {
+	awk 'FNR <= 2 { next } NR == FNR { b[$1] = $2 * $4; next }
+		{ d = ($2 * $4 - b[$1]) / 1024; if (d > 0) printf "%s +%.0f kB\n", $1, d }' \
+		"$1" "$2" | sort -t+ -k2 -rn | head -n 5 | tr '\n' ' '
+}
+
 # ---- fio -------------------------------------------------------------------
 
 # fio_phase NAME VDEV LABEL FIO-ARGS...: run fio in the guest on /dev/VDEV as a
