@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # xen-blkfront-pgnt load/unload cycles with verified I/O on the stock backend: no grant held or deferred after each unbind, Xen's grant table back to its baseline, no growth in guest memory
 #
-# Guards the teardown: CYCLES (default 20; 100 for the figure,
-# about 10 s per cycle under TCG: raise SCENARIO_TIMEOUT)
-# times, in one guest: insmod, the vbd binds and connects, a small fio
+# Guards the teardown: CYCLES (default 20; 100 for the figure;
+# about 2 s per cycle under TCG alone, 5-15 s with other QEMUs, so raise
+# SCENARIO_TIMEOUT when sharing) times, in one guest: insmod, the vbd binds and connects, a small fio
 # crc32c-verified write, unbind (the frontend closes and waits for the
 # backend to let go), then our counters must say 0 grants held and 0
 # handed to the grant table as still mapped, and rmmod.  Xen's view
