@@ -10,7 +10,10 @@
 # of one configuration run back to back, and over BENCH_ROUNDS rounds (1)
 # they take turns going first; the table gives mean IOPS per row.  The ops
 # per I/O are exact (an I/O is one blkif request; pages_per_io gives its
-# 4 KiB pages, so ops per page = ops per I/O / pages_per_io).  Output: results/<scenario>/bench.tsv (every run),
+# 4 KiB pages, so ops per page = ops per I/O / pages_per_io).
+# dom0_cpu_us_per_io is dom0's busy CPU time per I/O over the run (lib.sh
+# phase_end): what an I/O costs dom0, which IOPS hide when the guest is the
+# bottleneck.  Output: results/<scenario>/bench.tsv (every run),
 # bench-ratios.tsv and the log.  The checks only assert that every run
 # completed without I/O errors.  BENCH_CONFIGS picks configurations (all:
 # p1 p0 p1-budget16 multi-p1 multi-stock-p0), BENCH_WORKLOADS and
@@ -24,7 +27,7 @@ WORKLOADS=${BENCH_WORKLOADS:-randread:4k randwrite:4k write:64k write:1m}
 CONFIGS=${BENCH_CONFIGS:-p1 p0 p1-budget16 multi-p1 multi-stock-p0}
 GX_TIMEOUT=200
 BENCH=$SC_DIR/bench.tsv
-printf 'config\tguests\tworkload\tiops\tmap_per_io\tunmap_per_io\tcopy_per_io\tround\tpages_per_io\n' >"$BENCH"
+printf 'config\tguests\tworkload\tiops\tmap_per_io\tunmap_per_io\tcopy_per_io\tround\tpages_per_io\tdom0_cpu_us_per_io\n' >"$BENCH"
 
 # backend_setup BACKEND PERSISTENT BUDGET
 backend_setup() {
@@ -49,8 +52,8 @@ bench_config() {
 	for w in $WORKLOADS; do
 		fio_ok "$g" xvdb "$label-r$ROUND-${w%%:*}-${w##*:}" --rw="${w%%:*}" --bs="${w##*:}" \
 			--time_based --runtime="$BENCH_RUNTIME"
-		printf '%s\t1\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$w" "$FIO_IOPS" "$PH_MAP_PER_IO" \
-			"$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$ROUND" "$PH_PAGES_PER_IO" >>"$BENCH"
+		printf '%s\t1\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$w" "$FIO_IOPS" "$PH_MAP_PER_IO" \
+			"$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$ROUND" "$PH_PAGES_PER_IO" "$PH_CPU_US_PER_IO" >>"$BENCH"
 	done
 	guest_stop "$g"
 }
@@ -103,8 +106,9 @@ bench_multi() {
 	for w in $WORKLOADS; do
 		multi_fio "$label-x$BENCH_GUESTS-r$ROUND-${w%%:*}-${w##*:}" --rw="${w%%:*}" --bs="${w##*:}" \
 			--time_based --runtime="$BENCH_RUNTIME"
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$BENCH_GUESTS" "$w" "$MULTI_IOPS" \
-			"$PH_MAP_PER_IO" "$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$ROUND" "$PH_PAGES_PER_IO" >>"$BENCH"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$BENCH_GUESTS" "$w" "$MULTI_IOPS" \
+			"$PH_MAP_PER_IO" "$PH_UNMAP_PER_IO" "$PH_COPY_PER_IO" "$ROUND" "$PH_PAGES_PER_IO" \
+			"$PH_CPU_US_PER_IO" >>"$BENCH"
 	done
 	for g in "${MGUESTS[@]}"; do guest_stop "$g"; done
 }
@@ -156,20 +160,21 @@ be_unload
 # Mean over the rounds per (config, guests, workload); then each pgnt row
 # against the stock row of the same config suffix.
 awk -F'\t' -v OFS='\t' 'NR > 1 { key = $1 FS $2 FS $3; if (!(key in n)) order[++m] = key
-		n[key]++; io[key] += $4; mp[key] += $5; up[key] += $6; cp[key] += $7; pg[key] += $9 }
-	END { print "config", "guests", "workload", "iops", "map_per_io", "unmap_per_io", "copy_per_io", "rounds", "pages_per_io"
+		n[key]++; io[key] += $4; mp[key] += $5; up[key] += $6; cp[key] += $7; pg[key] += $9; cu[key] += $10 }
+	END { print "config", "guests", "workload", "iops", "map_per_io", "unmap_per_io", "copy_per_io", "rounds", "pages_per_io", "dom0_cpu_us_per_io"
 		for (i = 1; i <= m; i++) { k = order[i]
-			printf "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\t%.1f\n", k, io[k] / n[k], mp[k] / n[k], up[k] / n[k], cp[k] / n[k], n[k], pg[k] / n[k] } }' \
+			printf "%s\t%.0f\t%.3f\t%.3f\t%.3f\t%d\t%.1f\t%.0f\n", k, io[k] / n[k], mp[k] / n[k], up[k] / n[k], cp[k] / n[k], n[k], pg[k] / n[k], cu[k] / n[k] } }' \
 	"$BENCH" >"$SC_DIR/bench-mean.tsv"
 # Ratios: each pgnt row against the stock row of the same config suffix.
-awk -F'\t' -v OFS='\t' 'NR == 1 { print $0, "iops_ours/stock", "map+unmap_per_io_stock", "map+unmap_per_io_ours"; next }
+awk -F'\t' -v OFS='\t' 'NR == 1 { print $0, "iops_ours/stock", "map+unmap_per_io_stock", "map+unmap_per_io_ours", "dom0_cpu_ours/stock"; next }
 	{ key = $2 "|" $3 "|" substr($1, index($1, "-")); row[NR] = $0; cfg[NR] = $1; k[NR] = key
-	  if ($1 ~ /^stock/) { si[key] = $4; sm[key] = $5 + $6 } }
+	  if ($1 ~ /^stock/) { si[key] = $4; sm[key] = $5 + $6; sc[key] = $10 } }
 	END { for (i = 2; i <= NR; i++) {
 		if (cfg[i] ~ /^pgnt/ && (k[i] in si)) {
 			split(row[i], f, "\t")
 			r = si[k[i]] > 0 ? sprintf("%.2f", f[4] / si[k[i]]) : "n/a"
-			print row[i], r, sm[k[i]], f[5] + f[6]
-		} else print row[i], "", "", "" } }' "$SC_DIR/bench-mean.tsv" >"$SC_DIR/bench-ratios.tsv"
+			c = sc[k[i]] > 0 ? sprintf("%.2f", f[10] / sc[k[i]]) : "n/a"
+			print row[i], r, sm[k[i]], f[5] + f[6], c
+		} else print row[i], "", "", "", "" } }' "$SC_DIR/bench-mean.tsv" >"$SC_DIR/bench-ratios.tsv"
 xr_log "benchmark (iops_ours/stock: pgnt row / stock row of the same config, guests and workload):"
 xr_log_table "$SC_DIR/bench-ratios.tsv"
