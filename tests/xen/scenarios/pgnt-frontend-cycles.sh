@@ -3,18 +3,18 @@
 #
 # Guards the teardown: CYCLES (default 20; 100 for the figure;
 # about 2 s per cycle under TCG alone, 5-15 s with other QEMUs, so raise
-# SCENARIO_TIMEOUT when sharing) times, in one guest: insmod, the vbd binds and connects, a small fio
-# crc32c-verified write, unbind (the frontend closes and waits for the
-# backend to let go), then our counters must say 0 grants held and 0
-# handed to the grant table as still mapped, and rmmod.  Xen's view
-# ("xl debug-keys g": the guest's grant entries pinned by another domain,
-# and its grant-table frames) must be back to the baseline after the
-# cycles, and free memory and Slab of the guest (after dropping caches)
-# must not have moved beyond CYCLE_MEM_TOL_KB between the first and the
-# last cycle.  Free memory counts the pages on the per-CPU free lists too
-# (zoneinfo "count"): MemFree leaves them out and they swing by megabytes
-# on 6.x kernels.  The guest's slabinfo of both points is kept and the
-# caches that grew most are logged.
+# SCENARIO_TIMEOUT when sharing) times, in one guest: insmod, the vbd
+# binds and connects, a small fio crc32c-verified write, unbind (the
+# frontend closes and waits for the backend to let go), then our counters
+# must say 0 grants held and 0 handed to the grant table as still mapped,
+# and rmmod.  Xen's view ("xl debug-keys g": the guest's grant entries
+# pinned by another domain, and its grant-table frames) must be back to
+# the baseline after the cycles, and free memory and Slab of the guest
+# (after dropping caches) must not have moved beyond CYCLE_MEM_TOL_KB
+# between the first and the last cycle.  Free memory counts the pages on
+# the per-CPU free lists too (zoneinfo "count"): MemFree leaves them out,
+# and a 6.12 guest keeps several megabytes there.  The guest's slabinfo of
+# both points is kept and the caches that grew most are logged.
 BACKEND=${CYCLE_BACKEND:-stock} FRONTEND=pgnt PERSISTENT=1
 CYCLES=${CYCLES:-20}
 CYCLE_MEM_TOL_KB=${CYCLE_MEM_TOL_KB:-2048}
