@@ -31,13 +31,6 @@ slab_snapshot() {
 	cp /proc/slabinfo "$SC_DIR/slabinfo-$1.txt"
 }
 
-# slab_growth: the five caches that grew most between the snapshots, in kB.
-slab_growth() {
-	awk 'FNR <= 2 { next } NR == FNR { b[$1] = $2 * $4; next }
-		{ d = ($2 * $4 - b[$1]) / 1024; if (d > 0) printf "%s +%.0f kB\n", $1, d }' \
-		"$SC_DIR/slabinfo-before.txt" "$SC_DIR/slabinfo-after.txt" | sort -t+ -k2 -rn | head -n 5 | tr '\n' ' '
-}
-
 # progress WHAT N: one line with the figures a leak would move.
 progress() {
 	xr_log "progress: $1 $2 done, slab $(slab_kb) kB, MemFree $(memfree_kb) kB, pgrants_mapped_total $(cat "$BBP/pgrants_mapped_total"), backend devices $(ls -d /sys/bus/xen-backend/devices/vbd-* 2>/dev/null | wc -l)"
@@ -142,7 +135,7 @@ slab_snapshot after
 slab1=$(slab_kb)
 free1=$(memfree_kb)
 xr_log "slab: ${slab0} kB before the cycles, ${slab1} kB after; MemFree ${free0} kB before, ${free1} kB after"
-xr_log "slab caches that grew most: $(slab_growth)"
+xr_log "slab caches that grew most: $(slab_growth "$SC_DIR/slabinfo-before.txt" "$SC_DIR/slabinfo-after.txt")"
 expect_cmp "slab growth (kB) over all cycles" "$((slab1 - slab0))" "<" 8192
 be_unload
 check "dom0: xen_blkback_pgnt unloaded" sh -c '! grep -q "^xen_blkback_pgnt " /proc/modules'
