@@ -7,8 +7,8 @@
  *   grant.c   persistent grants, budgets, grant copy, reclaim
  *   stats.c   sysfs statistics
  */
-#ifndef PGNT_BLKBACK_COMMON_H
-#define PGNT_BLKBACK_COMMON_H
+#ifndef PGBK_BLKBACK_COMMON_H
+#define PGBK_BLKBACK_COMMON_H
 
 #include <linux/atomic.h>
 #include <linux/list.h>
@@ -34,7 +34,7 @@
  * itself is.  Explicit padding plus __packed gives the exact offsets; the
  * static_asserts in ring.c pin them.
  */
-struct pgnt_x32_rw {
+struct pgbk_x32_rw {
 	u8 nr_segments;
 	u16 handle;
 	u64 id;
@@ -42,7 +42,7 @@ struct pgnt_x32_rw {
 	struct blkif_request_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
 } __packed;
 
-struct pgnt_x32_discard {
+struct pgbk_x32_discard {
 	u8 flag;
 	u16 _pad1;
 	u64 id;
@@ -50,13 +50,13 @@ struct pgnt_x32_discard {
 	u64 nr_sectors;
 } __packed;
 
-struct pgnt_x32_other {
+struct pgbk_x32_other {
 	u8 _pad1;
 	u16 _pad2;
 	u64 id;
 } __packed;
 
-struct pgnt_x32_indirect {
+struct pgbk_x32_indirect {
 	u8 indirect_op;
 	u16 nr_segments;
 	u64 id;
@@ -67,24 +67,24 @@ struct pgnt_x32_indirect {
 	u64 _pad3;
 } __packed;
 
-struct pgnt_x32_request {
+struct pgbk_x32_request {
 	u8 operation;
 	union {
-		struct pgnt_x32_rw rw;
-		struct pgnt_x32_discard discard;
-		struct pgnt_x32_other other;
-		struct pgnt_x32_indirect indirect;
+		struct pgbk_x32_rw rw;
+		struct pgbk_x32_discard discard;
+		struct pgbk_x32_other other;
+		struct pgbk_x32_indirect indirect;
 	} u;
 } __packed;
 
-struct pgnt_x32_response {
+struct pgbk_x32_response {
 	u64 id;
 	u8 operation;
 	u8 _pad;
 	s16 status;
 } __packed;
 
-struct pgnt_x64_rw {
+struct pgbk_x64_rw {
 	u8 nr_segments;
 	u16 handle;
 	u32 _pad1;
@@ -93,7 +93,7 @@ struct pgnt_x64_rw {
 	struct blkif_request_segment seg[BLKIF_MAX_SEGMENTS_PER_REQUEST];
 } __packed;
 
-struct pgnt_x64_discard {
+struct pgbk_x64_discard {
 	u8 flag;
 	u16 _pad1;
 	u32 _pad2;
@@ -102,14 +102,14 @@ struct pgnt_x64_discard {
 	u64 nr_sectors;
 } __packed;
 
-struct pgnt_x64_other {
+struct pgbk_x64_other {
 	u8 _pad1;
 	u16 _pad2;
 	u32 _pad3;
 	u64 id;
 } __packed;
 
-struct pgnt_x64_indirect {
+struct pgbk_x64_indirect {
 	u8 indirect_op;
 	u16 nr_segments;
 	u32 _pad1;
@@ -121,28 +121,28 @@ struct pgnt_x64_indirect {
 	u32 _pad3;
 } __packed;
 
-struct pgnt_x64_request {
+struct pgbk_x64_request {
 	u8 operation;
 	union {
-		struct pgnt_x64_rw rw;
-		struct pgnt_x64_discard discard;
-		struct pgnt_x64_other other;
-		struct pgnt_x64_indirect indirect;
+		struct pgbk_x64_rw rw;
+		struct pgbk_x64_discard discard;
+		struct pgbk_x64_other other;
+		struct pgbk_x64_indirect indirect;
 	} u;
 } __packed;
 
-struct pgnt_x64_response {
+struct pgbk_x64_response {
 	u64 id;
 	u8 operation;
 	s16 status;
 };
 
-DEFINE_RING_TYPES(pgnt_x32, struct pgnt_x32_request, struct pgnt_x32_response);
-DEFINE_RING_TYPES(pgnt_x64, struct pgnt_x64_request, struct pgnt_x64_response);
+DEFINE_RING_TYPES(pgbk_x32, struct pgbk_x32_request, struct pgbk_x32_response);
+DEFINE_RING_TYPES(pgbk_x64, struct pgbk_x64_request, struct pgbk_x64_response);
 
-enum pgnt_abi {
-	PGNT_ABI_X86_32,
-	PGNT_ABI_X86_64,
+enum pgbk_abi {
+	PGBK_ABI_X86_32,
+	PGBK_ABI_X86_64,
 };
 
 /* ---- statistics ---- */
@@ -152,26 +152,26 @@ enum pgnt_abi {
  * group (stats.c has one file per counter).  The first seven are the
  * stock backend's names.
  */
-enum pgnt_stat {
-	PGNT_ST_oo_req,			/* out of request slots/copy pages */
-	PGNT_ST_rd_req,
-	PGNT_ST_wr_req,
-	PGNT_ST_f_req,			/* flush and barrier */
-	PGNT_ST_ds_req,			/* discard */
-	PGNT_ST_rd_sect,
-	PGNT_ST_wr_sect,
-	PGNT_ST_pgrants_mapped,		/* persistent grants now (a gauge) */
-	PGNT_ST_pgrant_hits,		/* segments found in the cache */
-	PGNT_ST_pgrant_misses,
-	PGNT_ST_pgrant_maps,		/* grant map operations */
-	PGNT_ST_pgrant_unmaps,
-	PGNT_ST_copies,			/* segments copied (GNTTABOP_copy) */
-	PGNT_ST_reclaims,		/* idle or over-budget unmaps */
-	PGNT_ST_budget_refusals,	/* segments a budget kept unmapped */
-	PGNT_ST_err_grant,		/* requests failed on a grant op */
-	PGNT_ST_err_io,			/* requests the device failed */
-	PGNT_ST_err_ring,		/* ring protocol violations */
-	PGNT_ST_NR
+enum pgbk_stat {
+	PGBK_ST_oo_req,			/* out of request slots/copy pages */
+	PGBK_ST_rd_req,
+	PGBK_ST_wr_req,
+	PGBK_ST_f_req,			/* flush and barrier */
+	PGBK_ST_ds_req,			/* discard */
+	PGBK_ST_rd_sect,
+	PGBK_ST_wr_sect,
+	PGBK_ST_pgrants_mapped,		/* persistent grants now (a gauge) */
+	PGBK_ST_pgrant_hits,		/* segments found in the cache */
+	PGBK_ST_pgrant_misses,
+	PGBK_ST_pgrant_maps,		/* grant map operations */
+	PGBK_ST_pgrant_unmaps,
+	PGBK_ST_copies,			/* segments copied (GNTTABOP_copy) */
+	PGBK_ST_reclaims,		/* idle or over-budget unmaps */
+	PGBK_ST_budget_refusals,	/* segments a budget kept unmapped */
+	PGBK_ST_err_grant,		/* requests failed on a grant op */
+	PGBK_ST_err_io,			/* requests the device failed */
+	PGBK_ST_err_ring,		/* ring protocol violations */
+	PGBK_ST_NR
 };
 
 /*
@@ -179,15 +179,15 @@ enum pgnt_stat {
  * read locklessly by sysfs; kept in the device, not the ring, so that they
  * survive reconnection and sysfs never sees a ring being freed.
  */
-struct pgnt_stats {
-	u64 c[PGNT_ST_NR];
+struct pgbk_stats {
+	u64 c[PGBK_ST_NR];
 	u64 err[PGNT_VERDICT_NR];	/* refused requests by verdict */
 };
 
 /* ---- per-guest-domain budget ---- */
 
-struct pgnt_dom {
-	struct list_head node;		/* on pgnt_doms, under pgnt_doms_lock */
+struct pgbk_dom {
+	struct list_head node;		/* on pgbk_doms, under pgbk_doms_lock */
 	refcount_t ref;			/* one per backend device */
 	domid_t domid;
 	atomic_t mapped;		/* persistent grants, all its rings */
@@ -196,45 +196,45 @@ struct pgnt_dom {
 /* ---- grants ---- */
 
 /* A persistently mapped grant, owned by one ring's cache. */
-struct pgnt_pgrant {
+struct pgbk_pgrant {
 	struct pgnt_gnode node;
 	struct page *page;
 	grant_handle_t handle;
 };
 
 /* How the data of one segment reaches dom0. */
-enum pgnt_seg_kind {
-	PGNT_SEG_NONE,		/* nothing held */
-	PGNT_SEG_PERSISTENT,	/* cached mapping; seg->pg */
-	PGNT_SEG_NEW,		/* being mapped persistently (acquire only) */
-	PGNT_SEG_MAP,		/* mapped for this request; seg->handle */
-	PGNT_SEG_COPY,		/* dom0 page of the copy pool; seg->buf */
-	PGNT_SEG_SCRATCH,	/* indirect page copied to ring scratch */
+enum pgbk_seg_kind {
+	PGBK_SEG_NONE,		/* nothing held */
+	PGBK_SEG_PERSISTENT,	/* cached mapping; seg->pg */
+	PGBK_SEG_NEW,		/* being mapped persistently (acquire only) */
+	PGBK_SEG_MAP,		/* mapped for this request; seg->handle */
+	PGBK_SEG_COPY,		/* dom0 page of the copy pool; seg->buf */
+	PGBK_SEG_SCRATCH,	/* indirect page copied to ring scratch */
 };
 
 /* One data segment (or indirect page) of a request, private copy. */
-struct pgnt_seg {
+struct pgbk_seg {
 	struct page *page;		/* what the bio or the parser reads */
 	union {
-		struct pgnt_pgrant *pg;
+		struct pgbk_pgrant *pg;
 		grant_handle_t handle;
 		u32 buf;
 	};
 	grant_ref_t gref;
 	u8 first_sect;
 	u8 last_sect;
-	u8 kind;			/* enum pgnt_seg_kind */
+	u8 kind;			/* enum pgbk_seg_kind */
 };
 
 /* ---- rings ---- */
 
-struct pgnt_ring;
+struct pgbk_ring;
 
 /* One request taken off the ring, until its response is written. */
-struct pgnt_pending {
+struct pgbk_pending {
 	struct list_head node;		/* ring->free (thread) or ring->done */
-	struct pgnt_ring *ring;
-	struct pgnt_seg *segs;		/* ring->max_segs of them */
+	struct pgbk_ring *ring;
+	struct pgbk_seg *segs;		/* ring->max_segs of them */
 	u64 id;				/* echoed, never interpreted */
 	atomic_t bios;			/* bios in flight + submitter's bias */
 	blk_status_t status;		/* first error a bio reported */
@@ -243,22 +243,22 @@ struct pgnt_pending {
 	u8 data_op;			/* what it does (indirect: wrapped op), echoed */
 };
 
-#define PGNT_RING_KICKED	0	/* ring->flags: event channel fired */
+#define PGBK_RING_KICKED	0	/* ring->flags: event channel fired */
 
-struct pgnt_ring {
-	struct pgnt_be *be;
-	struct pgnt_stats *stats;	/* &be->stats[idx] */
+struct pgbk_ring {
+	struct pgbk_be *be;
+	struct pgbk_stats *stats;	/* &be->stats[idx] */
 	unsigned int idx;
-	enum pgnt_abi abi;
+	enum pgbk_abi abi;
 	union {				/* same layout but for the sring type */
-		struct pgnt_x32_back_ring x32;
-		struct pgnt_x64_back_ring x64;
+		struct pgbk_x32_back_ring x32;
+		struct pgbk_x64_back_ring x64;
 	} br;
 	void *sring;			/* xenbus_map_ring_valloc() address */
 	int irq;			/* 0: not bound */
 	struct task_struct *task;
 	wait_queue_head_t wq;		/* the thread sleeps here */
-	unsigned long flags;		/* PGNT_RING_* bits, atomic */
+	unsigned long flags;		/* PGBK_RING_* bits, atomic */
 
 	/* Completed requests from bio end_io (any context) to the thread. */
 	spinlock_t done_lock;
@@ -276,8 +276,8 @@ struct pgnt_ring {
 	bool eoi_work;			/* requests seen since the last EOI */
 	unsigned long log_next;		/* jiffies of the next log_stats line */
 	u32 max_segs;			/* per request, this connection */
-	struct pgnt_pending *pending;
-	struct pgnt_seg *seg_mem;	/* nr_pending * max_segs */
+	struct pgbk_pending *pending;
+	struct pgbk_seg *seg_mem;	/* nr_pending * max_segs */
 	unsigned int nr_pending;
 	unsigned int nr_inflight;
 	struct list_head free;
@@ -296,24 +296,24 @@ struct pgnt_ring {
 	unsigned int copy_nfree;
 
 	struct page *iscratch[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
-	struct pgnt_seg iseg[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+	struct pgbk_seg iseg[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
 
 	/* Batches of one request: max_segs + indirect pages entries. */
 	unsigned int batch_max;
 	struct gnttab_map_grant_ref *map_ops;
 	struct page **map_pages;
-	struct pgnt_seg **map_segs;
+	struct pgbk_seg **map_segs;
 	struct gnttab_copy *copy_ops;
 	struct gnttab_unmap_grant_ref *unmap_ops;
 	struct page **unmap_pages;
-	struct pgnt_pgrant **victims;
+	struct pgbk_pgrant **victims;
 };
 
 /* ---- devices ---- */
 
-struct pgnt_be {
+struct pgbk_be {
 	struct xenbus_device *dev;
-	struct pgnt_dom *dom;
+	struct pgbk_dom *dom;
 	/*
 	 * Serialises the xenbus callbacks (hotplug watch, frontend state,
 	 * remove) against each other: they own everything below.
@@ -339,72 +339,72 @@ struct pgnt_be {
 	unsigned int max_queues;	/* what we advertised */
 	unsigned int max_order;		/* what we advertised */
 	unsigned int max_indirect;	/* what we advertised */
-	struct pgnt_ring *rings;
+	struct pgbk_ring *rings;
 	unsigned int nr_rings;
-	struct pgnt_stats stats[PGNT_QUEUES_MAX];
+	struct pgbk_stats stats[PGNT_QUEUES_MAX];
 };
 
 /* ---- main.c ---- */
 
-extern bool pgnt_feature_persistent;
-extern unsigned int pgnt_max_pgrants_ring;
-extern unsigned int pgnt_max_pgrants_domain;
-extern unsigned int pgnt_max_pgrants_total;
-extern unsigned int pgnt_pgrant_unused_seconds;
-extern bool pgnt_overflow_copy;
-extern unsigned int pgnt_max_queues;
-extern unsigned int pgnt_max_ring_page_order;
-extern unsigned int pgnt_max_indirect_segments;
-extern unsigned int pgnt_copy_pool_pages;
-extern bool pgnt_log_stats;
-extern atomic_t pgnt_global_mapped;
+extern bool pgbk_feature_persistent;
+extern unsigned int pgbk_max_pgrants_ring;
+extern unsigned int pgbk_max_pgrants_domain;
+extern unsigned int pgbk_max_pgrants_total;
+extern unsigned int pgbk_pgrant_unused_seconds;
+extern bool pgbk_overflow_copy;
+extern unsigned int pgbk_max_queues;
+extern unsigned int pgbk_max_ring_page_order;
+extern unsigned int pgbk_max_indirect_segments;
+extern unsigned int pgbk_copy_pool_pages;
+extern bool pgbk_log_stats;
+extern atomic_t pgbk_global_mapped;
 
-struct pgnt_dom *pgnt_dom_get(domid_t domid);
-void pgnt_dom_put(struct pgnt_dom *dom);
+struct pgbk_dom *pgbk_dom_get(domid_t domid);
+void pgbk_dom_put(struct pgbk_dom *dom);
 
 /* ---- xenbus.c ---- */
 
-int pgnt_xenbus_init(void);
-void pgnt_xenbus_fini(void);
+int pgbk_xenbus_init(void);
+void pgbk_xenbus_fini(void);
 
 /* ---- ring.c ---- */
 
-int pgnt_ring_connect(struct pgnt_ring *ring, grant_ref_t *refs,
+int pgbk_ring_connect(struct pgbk_ring *ring, grant_ref_t *refs,
 		      unsigned int nr_refs, evtchn_port_t evtchn);
-void pgnt_ring_disconnect(struct pgnt_ring *ring);
+void pgbk_ring_disconnect(struct pgbk_ring *ring);
 
 /* ---- grant.c ---- */
 
-int pgnt_grant_ring_init(struct pgnt_ring *ring);
-void pgnt_grant_ring_fini(struct pgnt_ring *ring);
-int pgnt_grant_acquire(struct pgnt_ring *ring, struct pgnt_seg *segs,
+int pgbk_grant_ring_init(struct pgbk_ring *ring);
+void pgbk_grant_ring_fini(struct pgbk_ring *ring);
+int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 		       unsigned int n, bool to_guest, bool meta);
-int pgnt_grant_release(struct pgnt_ring *ring, struct pgnt_seg *segs,
+int pgbk_grant_release(struct pgbk_ring *ring, struct pgbk_seg *segs,
 		       unsigned int n, bool to_guest, bool copy_out);
-void pgnt_grant_reclaim(struct pgnt_ring *ring);
-bool pgnt_grant_copy_room(const struct pgnt_ring *ring);
+void pgbk_grant_reclaim(struct pgbk_ring *ring);
+bool pgbk_grant_copy_room(const struct pgbk_ring *ring);
 
 /* ---- stats.c ---- */
 
-extern const struct attribute_group pgnt_stats_group;
+extern const struct attribute_group pgbk_stats_group;
 
-static inline void pgnt_stat_add(struct pgnt_ring *ring, enum pgnt_stat s,
+static inline void pgbk_stat_add(struct pgbk_ring *ring, enum pgbk_stat s,
 				 u64 n)
 {
 	WRITE_ONCE(ring->stats->c[s], ring->stats->c[s] + n);
 }
 
-static inline void pgnt_stat_set(struct pgnt_ring *ring, enum pgnt_stat s,
+static inline void pgbk_stat_set(struct pgbk_ring *ring, enum pgbk_stat s,
 				 u64 v)
 {
 	WRITE_ONCE(ring->stats->c[s], v);
 }
 
-static inline void pgnt_stat_verdict(struct pgnt_ring *ring,
+static inline void pgbk_stat_verdict(struct pgbk_ring *ring,
 				     enum pgnt_verdict v)
 {
 	if (v < PGNT_VERDICT_NR)
 		WRITE_ONCE(ring->stats->err[v], ring->stats->err[v] + 1);
 }
 
-#endif /* PGNT_BLKBACK_COMMON_H */
+#endif /* PGBK_BLKBACK_COMMON_H */

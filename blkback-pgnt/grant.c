@@ -24,7 +24,7 @@
 #include "common.h"
 
 /* The grant-table ops take the kernel address of the page as "host_addr". */
-static phys_addr_t pgnt_page_addr(struct page *page)
+static phys_addr_t pgbk_page_addr(struct page *page)
 {
 	return (phys_addr_t)(unsigned long)pfn_to_kaddr(page_to_pfn(page));
 }
@@ -32,7 +32,7 @@ static phys_addr_t pgnt_page_addr(struct page *page)
 /* ---- budgets ---- */
 
 /* Reserve up to @want units of one shared budget level; returns how many. */
-static u32 pgnt_budget_take(atomic_t *used, u32 limit, u32 want)
+static u32 pgbk_budget_take(atomic_t *used, u32 limit, u32 want)
 {
 	int old = atomic_read(used);
 	u32 n;
@@ -50,54 +50,54 @@ static u32 pgnt_budget_take(atomic_t *used, u32 limit, u32 want)
  * level at once.  The limits are re-read at every call, so a change of the
  * module parameters applies to the next request.
  */
-static u32 pgnt_budget_reserve(struct pgnt_ring *ring, u32 want)
+static u32 pgbk_budget_reserve(struct pgbk_ring *ring, u32 want)
 {
 	atomic_t *dom = &ring->be->dom->mapped;
 	u32 n, d = 0, g = 0;
 
 	n = min(want, pgnt_budget_room(ring->pg_count,
-				       READ_ONCE(pgnt_max_pgrants_ring)));
+				       READ_ONCE(pgbk_max_pgrants_ring)));
 	if (n)
-		d = pgnt_budget_take(dom, READ_ONCE(pgnt_max_pgrants_domain), n);
+		d = pgbk_budget_take(dom, READ_ONCE(pgbk_max_pgrants_domain), n);
 	if (d)
-		g = pgnt_budget_take(&pgnt_global_mapped,
-				     READ_ONCE(pgnt_max_pgrants_total), d);
+		g = pgbk_budget_take(&pgbk_global_mapped,
+				     READ_ONCE(pgbk_max_pgrants_total), d);
 	if (g < d)
 		atomic_sub(d - g, dom);
 	if (g < want)
-		pgnt_stat_add(ring, PGNT_ST_budget_refusals, want - g);
+		pgbk_stat_add(ring, PGBK_ST_budget_refusals, want - g);
 	ring->pg_count += g;
 	return g;
 }
 
-static void pgnt_budget_release(struct pgnt_ring *ring, u32 n)
+static void pgbk_budget_release(struct pgbk_ring *ring, u32 n)
 {
 	ring->pg_count -= n;
 	atomic_sub(n, &ring->be->dom->mapped);
-	atomic_sub(n, &pgnt_global_mapped);
+	atomic_sub(n, &pgbk_global_mapped);
 }
 
-static u32 pgnt_excess(u32 used, u32 limit)
+static u32 pgbk_excess(u32 used, u32 limit)
 {
 	return used > limit ? used - limit : 0;
 }
 
 /* Mappings to drop now because a limit was lowered below the usage. */
-static u32 pgnt_budget_excess(struct pgnt_ring *ring)
+static u32 pgbk_budget_excess(struct pgbk_ring *ring)
 {
 	u32 r, d, g;
 
-	r = pgnt_excess(ring->pg_count, READ_ONCE(pgnt_max_pgrants_ring));
-	d = pgnt_excess(atomic_read(&ring->be->dom->mapped),
-			READ_ONCE(pgnt_max_pgrants_domain));
-	g = pgnt_excess(atomic_read(&pgnt_global_mapped),
-			READ_ONCE(pgnt_max_pgrants_total));
+	r = pgbk_excess(ring->pg_count, READ_ONCE(pgbk_max_pgrants_ring));
+	d = pgbk_excess(atomic_read(&ring->be->dom->mapped),
+			READ_ONCE(pgbk_max_pgrants_domain));
+	g = pgbk_excess(atomic_read(&pgbk_global_mapped),
+			READ_ONCE(pgbk_max_pgrants_total));
 	return max3(r, d, g);
 }
 
 /* ---- pages to map grants into ---- */
 
-static void pgnt_pages_put(struct pgnt_ring *ring, struct page **pages,
+static void pgbk_pages_put(struct pgbk_ring *ring, struct page **pages,
 			   unsigned int n)
 {
 	while (n && ring->nr_spare < ring->max_spare)
@@ -106,7 +106,7 @@ static void pgnt_pages_put(struct pgnt_ring *ring, struct page **pages,
 		gnttab_free_pages(n, pages);
 }
 
-static int pgnt_pages_get(struct pgnt_ring *ring, struct page **pages,
+static int pgbk_pages_get(struct pgbk_ring *ring, struct page **pages,
 			  unsigned int n)
 {
 	unsigned int i = 0;
@@ -114,7 +114,7 @@ static int pgnt_pages_get(struct pgnt_ring *ring, struct page **pages,
 	while (i < n && ring->nr_spare)
 		pages[i++] = ring->spare[--ring->nr_spare];
 	if (i < n && gnttab_alloc_pages(n - i, pages + i)) {
-		pgnt_pages_put(ring, pages, i);
+		pgbk_pages_put(ring, pages, i);
 		return -ENOMEM;
 	}
 	return 0;
@@ -122,7 +122,7 @@ static int pgnt_pages_get(struct pgnt_ring *ring, struct page **pages,
 
 /* ---- grant operations ---- */
 
-static void pgnt_copy_op(struct gnttab_copy *op, const struct pgnt_seg *s,
+static void pgbk_copy_op(struct gnttab_copy *op, const struct pgbk_seg *s,
 			 domid_t domid, bool to_guest)
 {
 	u16 off = (u16)s->first_sect << PGNT_SECTOR_SHIFT;
@@ -149,13 +149,13 @@ static void pgnt_copy_op(struct gnttab_copy *op, const struct pgnt_seg *s,
 }
 
 /* One GNTTABOP_copy batch; -EIO if any segment failed. */
-static int pgnt_copy_batch(struct pgnt_ring *ring, unsigned int n)
+static int pgbk_copy_batch(struct pgbk_ring *ring, unsigned int n)
 {
 	unsigned int i;
 	int err = 0;
 
 	gnttab_batch_copy(ring->copy_ops, n);
-	pgnt_stat_add(ring, PGNT_ST_copies, n);
+	pgbk_stat_add(ring, PGBK_ST_copies, n);
 	for (i = 0; i < n; i++) {
 		if (ring->copy_ops[i].status == GNTST_okay)
 			continue;
@@ -172,7 +172,7 @@ static int pgnt_copy_batch(struct pgnt_ring *ring, unsigned int n)
  * whose unmap failed may still show guest memory: it is leaked, never
  * reused.
  */
-static void pgnt_unmap_batch(struct pgnt_ring *ring, unsigned int n)
+static void pgbk_unmap_batch(struct pgbk_ring *ring, unsigned int n)
 {
 	struct gntab_unmap_queue_data data = {
 		.unmap_ops = ring->unmap_ops,
@@ -184,10 +184,10 @@ static void pgnt_unmap_batch(struct pgnt_ring *ring, unsigned int n)
 	int ret;
 
 	ret = gnttab_unmap_refs_sync(&data);
-	pgnt_stat_add(ring, PGNT_ST_pgrant_unmaps, n);
+	pgbk_stat_add(ring, PGBK_ST_pgrant_unmaps, n);
 	for (i = 0; i < n; i++) {
 		if (!ret && ring->unmap_ops[i].status == GNTST_okay) {
-			pgnt_pages_put(ring, &ring->unmap_pages[i], 1);
+			pgbk_pages_put(ring, &ring->unmap_pages[i], 1);
 			continue;
 		}
 		dev_err_ratelimited(&ring->be->dev->dev,
@@ -197,7 +197,7 @@ static void pgnt_unmap_batch(struct pgnt_ring *ring, unsigned int n)
 }
 
 /* The cache outgrew its buckets (the ring budget was raised): rehash. */
-static void pgnt_cache_maybe_grow(struct pgnt_ring *ring)
+static void pgbk_cache_maybe_grow(struct pgbk_ring *ring)
 {
 	u32 shift = ring->gc.shift + 1;
 	struct pgnt_gnode **b;
@@ -213,24 +213,24 @@ static void pgnt_cache_maybe_grow(struct pgnt_ring *ring)
 }
 
 /* Bookkeeping for one map op of the request's batch. */
-static int pgnt_map_done(struct pgnt_ring *ring, struct pgnt_seg *s,
+static int pgbk_map_done(struct pgbk_ring *ring, struct pgbk_seg *s,
 			 struct page *page,
 			 const struct gnttab_map_grant_ref *op)
 {
-	struct pgnt_pgrant *pg;
+	struct pgbk_pgrant *pg;
 
 	if (op->status != GNTST_okay) {
 		dev_warn_ratelimited(&ring->be->dev->dev,
 				     "ring %u: mapping grant %u failed: %d\n",
 				     ring->idx, s->gref, op->status);
-		pgnt_pages_put(ring, &page, 1);
-		if (s->kind == PGNT_SEG_NEW)
-			pgnt_budget_release(ring, 1);
-		s->kind = PGNT_SEG_NONE;
+		pgbk_pages_put(ring, &page, 1);
+		if (s->kind == PGBK_SEG_NEW)
+			pgbk_budget_release(ring, 1);
+		s->kind = PGBK_SEG_NONE;
 		return -EIO;
 	}
 	s->page = page;
-	if (s->kind == PGNT_SEG_MAP) {
+	if (s->kind == PGBK_SEG_MAP) {
 		s->handle = op->handle;
 		return 0;
 	}
@@ -239,8 +239,8 @@ static int pgnt_map_done(struct pgnt_ring *ring, struct pgnt_seg *s,
 		pg->page = page;
 		pg->handle = op->handle;
 		s->pg = pg;
-		s->kind = PGNT_SEG_PERSISTENT;
-		pgnt_cache_maybe_grow(ring);
+		s->kind = PGBK_SEG_PERSISTENT;
+		pgbk_cache_maybe_grow(ring);
 		return 0;
 	}
 	/*
@@ -248,47 +248,47 @@ static int pgnt_map_done(struct pgnt_ring *ring, struct pgnt_seg *s,
 	 * or no memory for the record: this mapping lives for the request.
 	 */
 	kfree(pg);
-	pgnt_budget_release(ring, 1);
-	s->kind = PGNT_SEG_MAP;
+	pgbk_budget_release(ring, 1);
+	s->kind = PGBK_SEG_MAP;
 	s->handle = op->handle;
 	return 0;
 }
 
-static int pgnt_map_batch(struct pgnt_ring *ring, unsigned int n,
+static int pgbk_map_batch(struct pgbk_ring *ring, unsigned int n,
 			  bool to_guest, domid_t domid)
 {
 	unsigned int i;
 	int err = 0;
 
-	if (pgnt_pages_get(ring, ring->map_pages, n)) {
+	if (pgbk_pages_get(ring, ring->map_pages, n)) {
 		for (i = 0; i < n; i++) {
-			if (ring->map_segs[i]->kind == PGNT_SEG_NEW)
-				pgnt_budget_release(ring, 1);
-			ring->map_segs[i]->kind = PGNT_SEG_NONE;
+			if (ring->map_segs[i]->kind == PGBK_SEG_NEW)
+				pgbk_budget_release(ring, 1);
+			ring->map_segs[i]->kind = PGBK_SEG_NONE;
 		}
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		struct pgnt_seg *s = ring->map_segs[i];
+		struct pgbk_seg *s = ring->map_segs[i];
 		u32 flags = GNTMAP_host_map;
 
 		/* Persistent mappings serve later reads too: always r/w. */
-		if (s->kind == PGNT_SEG_MAP && !to_guest)
+		if (s->kind == PGBK_SEG_MAP && !to_guest)
 			flags |= GNTMAP_readonly;
 		gnttab_set_map_op(&ring->map_ops[i],
-				  pgnt_page_addr(ring->map_pages[i]), flags,
+				  pgbk_page_addr(ring->map_pages[i]), flags,
 				  s->gref, domid);
 		ring->map_ops[i].status = GNTST_general_error;
 	}
 	/* Per-op statuses say what was mapped, even if the call failed. */
 	gnttab_map_refs(ring->map_ops, NULL, ring->map_pages, n);
-	pgnt_stat_add(ring, PGNT_ST_pgrant_maps, n);
+	pgbk_stat_add(ring, PGBK_ST_pgrant_maps, n);
 	for (i = 0; i < n; i++) {
-		if (pgnt_map_done(ring, ring->map_segs[i], ring->map_pages[i],
+		if (pgbk_map_done(ring, ring->map_segs[i], ring->map_pages[i],
 				  &ring->map_ops[i]))
 			err = -EIO;
 	}
-	pgnt_stat_set(ring, PGNT_ST_pgrants_mapped, ring->pg_count);
+	pgbk_stat_set(ring, PGBK_ST_pgrants_mapped, ring->pg_count);
 	return err;
 }
 
@@ -300,73 +300,73 @@ static int pgnt_map_batch(struct pgnt_ring *ring, unsigned int n,
  * scratch pages when not mapped persistently.  On error, the segments
  * acquired so far stay recorded in @segs: the caller releases them.
  */
-int pgnt_grant_acquire(struct pgnt_ring *ring, struct pgnt_seg *segs,
+int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 		       unsigned int n, bool to_guest, bool meta)
 {
 	domid_t domid = ring->be->dev->otherend_id;
-	bool copy = meta || READ_ONCE(pgnt_overflow_copy);
+	bool copy = meta || READ_ONCE(pgbk_overflow_copy);
 	unsigned int i, misses = 0, nmap = 0, ncopy = 0;
 	int err = 0, ret;
 	u32 allow = 0;
 
 	for (i = 0; i < n; i++) {
-		struct pgnt_seg *s = &segs[i];
+		struct pgbk_seg *s = &segs[i];
 		struct pgnt_gnode *node = pgnt_gcache_lookup(&ring->gc, s->gref);
 
-		s->kind = PGNT_SEG_NONE;
+		s->kind = PGBK_SEG_NONE;
 		if (!node) {
 			misses++;
 			continue;
 		}
 		pgnt_gcache_get(&ring->gc, node);
-		s->pg = container_of(node, struct pgnt_pgrant, node);
+		s->pg = container_of(node, struct pgbk_pgrant, node);
 		s->page = s->pg->page;
-		s->kind = PGNT_SEG_PERSISTENT;
+		s->kind = PGBK_SEG_PERSISTENT;
 	}
-	pgnt_stat_add(ring, PGNT_ST_pgrant_hits, n - misses);
+	pgbk_stat_add(ring, PGBK_ST_pgrant_hits, n - misses);
 	if (!misses)
 		return 0;
-	pgnt_stat_add(ring, PGNT_ST_pgrant_misses, misses);
+	pgbk_stat_add(ring, PGBK_ST_pgrant_misses, misses);
 	if (ring->persistent)
-		allow = pgnt_budget_reserve(ring, misses);
+		allow = pgbk_budget_reserve(ring, misses);
 
 	for (i = 0; i < n; i++) {
-		struct pgnt_seg *s = &segs[i];
+		struct pgbk_seg *s = &segs[i];
 
-		if (s->kind != PGNT_SEG_NONE)
+		if (s->kind != PGBK_SEG_NONE)
 			continue;
 		if (allow) {
 			allow--;
-			s->kind = PGNT_SEG_NEW;
+			s->kind = PGBK_SEG_NEW;
 			ring->map_segs[nmap++] = s;
 		} else if (meta) {
-			s->kind = PGNT_SEG_SCRATCH;
+			s->kind = PGBK_SEG_SCRATCH;
 			s->page = ring->iscratch[i];
-			pgnt_copy_op(&ring->copy_ops[ncopy++], s, domid, false);
+			pgbk_copy_op(&ring->copy_ops[ncopy++], s, domid, false);
 		} else if (copy) {
-			/* The caller checked pgnt_grant_copy_room(). */
+			/* The caller checked pgbk_grant_copy_room(). */
 			if (WARN_ON_ONCE(!ring->copy_nfree)) {
 				err = -ENOMEM;
 				continue;
 			}
 			s->buf = ring->copy_free[--ring->copy_nfree];
 			s->page = ring->copy_pages[s->buf];
-			s->kind = PGNT_SEG_COPY;
+			s->kind = PGBK_SEG_COPY;
 			if (!to_guest)
-				pgnt_copy_op(&ring->copy_ops[ncopy++], s, domid,
+				pgbk_copy_op(&ring->copy_ops[ncopy++], s, domid,
 					     false);
 		} else {
-			s->kind = PGNT_SEG_MAP;
+			s->kind = PGBK_SEG_MAP;
 			ring->map_segs[nmap++] = s;
 		}
 	}
 	if (nmap) {
-		ret = pgnt_map_batch(ring, nmap, to_guest, domid);
+		ret = pgbk_map_batch(ring, nmap, to_guest, domid);
 		if (ret)
 			err = ret;
 	}
 	if (ncopy) {
-		ret = pgnt_copy_batch(ring, ncopy);
+		ret = pgbk_copy_batch(ring, ncopy);
 		if (ret)
 			err = ret;
 	}
@@ -379,7 +379,7 @@ int pgnt_grant_acquire(struct pgnt_ring *ring, struct pgnt_seg *segs,
  * temporary mappings, give back copy-pool pages.  Returns -EIO if copying
  * out failed.
  */
-int pgnt_grant_release(struct pgnt_ring *ring, struct pgnt_seg *segs,
+int pgbk_grant_release(struct pgbk_ring *ring, struct pgbk_seg *segs,
 		       unsigned int n, bool to_guest, bool copy_out)
 {
 	domid_t domid = ring->be->dev->otherend_id;
@@ -389,39 +389,39 @@ int pgnt_grant_release(struct pgnt_ring *ring, struct pgnt_seg *segs,
 
 	if (to_guest && copy_out) {
 		for (i = 0; i < n; i++)
-			if (segs[i].kind == PGNT_SEG_COPY)
-				pgnt_copy_op(&ring->copy_ops[ncopy++], &segs[i],
+			if (segs[i].kind == PGBK_SEG_COPY)
+				pgbk_copy_op(&ring->copy_ops[ncopy++], &segs[i],
 					     domid, true);
 		if (ncopy)
-			err = pgnt_copy_batch(ring, ncopy);
+			err = pgbk_copy_batch(ring, ncopy);
 	}
 	for (i = 0; i < n; i++) {
-		struct pgnt_seg *s = &segs[i];
+		struct pgbk_seg *s = &segs[i];
 
 		switch (s->kind) {
-		case PGNT_SEG_PERSISTENT:
+		case PGBK_SEG_PERSISTENT:
 			pgnt_gcache_put(&ring->gc, &s->pg->node, now);
 			break;
-		case PGNT_SEG_MAP:
+		case PGBK_SEG_MAP:
 			gnttab_set_unmap_op(&ring->unmap_ops[nunmap],
-					    pgnt_page_addr(s->page),
+					    pgbk_page_addr(s->page),
 					    GNTMAP_host_map, s->handle);
 			ring->unmap_pages[nunmap++] = s->page;
 			break;
-		case PGNT_SEG_COPY:
+		case PGBK_SEG_COPY:
 			ring->copy_free[ring->copy_nfree++] = s->buf;
 			break;
 		default:
 			break;
 		}
-		s->kind = PGNT_SEG_NONE;
+		s->kind = PGBK_SEG_NONE;
 	}
 	if (nunmap)
-		pgnt_unmap_batch(ring, nunmap);
+		pgbk_unmap_batch(ring, nunmap);
 	return err;
 }
 
-bool pgnt_grant_copy_room(const struct pgnt_ring *ring)
+bool pgbk_grant_copy_room(const struct pgbk_ring *ring)
 {
 	return ring->copy_nfree >= ring->max_segs;
 }
@@ -432,16 +432,16 @@ bool pgnt_grant_copy_room(const struct pgnt_ring *ring)
  * persistent_grant_unused_seconds.  A grant in flight is never on the LRU,
  * so it is never picked.  Returns how many were unmapped.
  */
-static unsigned int pgnt_reclaim_batch(struct pgnt_ring *ring, bool all)
+static unsigned int pgbk_reclaim_batch(struct pgbk_ring *ring, bool all)
 {
-	u32 secs = READ_ONCE(pgnt_pgrant_unused_seconds);
-	u32 excess = all ? U32_MAX : pgnt_budget_excess(ring);
+	u32 secs = READ_ONCE(pgbk_pgrant_unused_seconds);
+	u32 excess = all ? U32_MAX : pgbk_budget_excess(ring);
 	u64 now = get_jiffies_64();
 	unsigned int i, n = 0;
 
 	while (n < ring->batch_max) {
 		struct pgnt_gnode *node;
-		struct pgnt_pgrant *pg;
+		struct pgbk_pgrant *pg;
 
 		if (n < excess)
 			node = pgnt_gcache_oldest(&ring->gc);
@@ -451,35 +451,35 @@ static unsigned int pgnt_reclaim_batch(struct pgnt_ring *ring, bool all)
 			node = NULL;
 		if (!node || pgnt_gcache_remove(&ring->gc, node))
 			break;
-		pg = container_of(node, struct pgnt_pgrant, node);
+		pg = container_of(node, struct pgbk_pgrant, node);
 		ring->victims[n] = pg;
 		gnttab_set_unmap_op(&ring->unmap_ops[n],
-				    pgnt_page_addr(pg->page), GNTMAP_host_map,
+				    pgbk_page_addr(pg->page), GNTMAP_host_map,
 				    pg->handle);
 		ring->unmap_pages[n] = pg->page;
 		n++;
 	}
 	if (!n)
 		return 0;
-	pgnt_unmap_batch(ring, n);
+	pgbk_unmap_batch(ring, n);
 	/* Only now, once unmapped, may others use the room. */
-	pgnt_budget_release(ring, n);
+	pgbk_budget_release(ring, n);
 	for (i = 0; i < n; i++)
 		kfree(ring->victims[i]);
 	if (!all)
-		pgnt_stat_add(ring, PGNT_ST_reclaims, n);
-	pgnt_stat_set(ring, PGNT_ST_pgrants_mapped, ring->pg_count);
+		pgbk_stat_add(ring, PGBK_ST_reclaims, n);
+	pgbk_stat_set(ring, PGBK_ST_pgrants_mapped, ring->pg_count);
 	return n;
 }
 
 /* Called by the ring thread on every pass; cheap when there is nothing. */
-void pgnt_grant_reclaim(struct pgnt_ring *ring)
+void pgbk_grant_reclaim(struct pgbk_ring *ring)
 {
-	while (pgnt_reclaim_batch(ring, false) == ring->batch_max)
+	while (pgbk_reclaim_batch(ring, false) == ring->batch_max)
 		cond_resched();
 }
 
-static void pgnt_free_page_array(struct page **pages, unsigned int n)
+static void pgbk_free_page_array(struct page **pages, unsigned int n)
 {
 	unsigned int i;
 
@@ -490,13 +490,13 @@ static void pgnt_free_page_array(struct page **pages, unsigned int n)
 			__free_page(pages[i]);
 }
 
-/* Undo pgnt_grant_ring_init(), partial or not; no request in flight. */
-void pgnt_grant_ring_fini(struct pgnt_ring *ring)
+/* Undo pgbk_grant_ring_init(), partial or not; no request in flight. */
+void pgbk_grant_ring_fini(struct pgbk_ring *ring)
 {
 	unsigned int i;
 
 	if (ring->buckets && ring->victims) {
-		while (pgnt_reclaim_batch(ring, true))
+		while (pgbk_reclaim_batch(ring, true))
 			cond_resched();
 		/* Teardown drained every request first: nothing is in use. */
 		WARN_ON_ONCE(ring->gc.count || ring->pg_count);
@@ -504,7 +504,7 @@ void pgnt_grant_ring_fini(struct pgnt_ring *ring)
 	if (ring->nr_spare)
 		gnttab_free_pages(ring->nr_spare, ring->spare);
 	ring->nr_spare = 0;
-	pgnt_free_page_array(ring->copy_pages, ring->copy_nr);
+	pgbk_free_page_array(ring->copy_pages, ring->copy_nr);
 	for (i = 0; i < ARRAY_SIZE(ring->iscratch); i++) {
 		if (ring->iscratch[i])
 			__free_page(ring->iscratch[i]);
@@ -536,11 +536,11 @@ void pgnt_grant_ring_fini(struct pgnt_ring *ring)
 	ring->victims = NULL;
 }
 
-static int pgnt_copy_pool_init(struct pgnt_ring *ring)
+static int pgbk_copy_pool_init(struct pgbk_ring *ring)
 {
 	unsigned int i, nr;
 
-	nr = clamp_t(unsigned int, READ_ONCE(pgnt_copy_pool_pages),
+	nr = clamp_t(unsigned int, READ_ONCE(pgbk_copy_pool_pages),
 		     ring->max_segs, ring->nr_pending * ring->max_segs);
 	ring->copy_pages = kvcalloc(nr, sizeof(*ring->copy_pages), GFP_KERNEL);
 	ring->copy_free = kvcalloc(nr, sizeof(*ring->copy_free), GFP_KERNEL);
@@ -560,9 +560,9 @@ static int pgnt_copy_pool_init(struct pgnt_ring *ring)
 /*
  * Per-ring grant state, all of it bounded by the ring size and the
  * segments per request and allocated here, at connect.  The caller set
- * max_segs and nr_pending.  On error, pgnt_grant_ring_fini() undoes it.
+ * max_segs and nr_pending.  On error, pgbk_grant_ring_fini() undoes it.
  */
-int pgnt_grant_ring_init(struct pgnt_ring *ring)
+int pgbk_grant_ring_init(struct pgbk_ring *ring)
 {
 	unsigned int i, b;
 	u32 shift;
@@ -583,7 +583,7 @@ int pgnt_grant_ring_init(struct pgnt_ring *ring)
 	    !ring->victims || !ring->spare)
 		return -ENOMEM;
 
-	shift = pgnt_gcache_shift_for(min(READ_ONCE(pgnt_max_pgrants_ring),
+	shift = pgnt_gcache_shift_for(min(READ_ONCE(pgbk_max_pgrants_ring),
 					  ring->nr_pending * ring->max_segs));
 	ring->buckets = kvcalloc(1U << shift, sizeof(*ring->buckets),
 				 GFP_KERNEL);
@@ -597,5 +597,5 @@ int pgnt_grant_ring_init(struct pgnt_ring *ring)
 		if (!ring->iscratch[i])
 			return -ENOMEM;
 	}
-	return pgnt_copy_pool_init(ring);
+	return pgbk_copy_pool_init(ring);
 }

@@ -19,78 +19,78 @@
  * same; the C symbols carry our prefix.  Those marked 0644 are re-read at
  * each decision (budgets) or at each connection (features).
  */
-bool pgnt_feature_persistent = true;
-module_param_named(feature_persistent, pgnt_feature_persistent, bool, 0644);
+bool pgbk_feature_persistent = true;
+module_param_named(feature_persistent, pgbk_feature_persistent, bool, 0644);
 MODULE_PARM_DESC(feature_persistent,
 		 "Advertise persistent grants to frontends (default Y; read when a device connects)");
 
-unsigned int pgnt_max_pgrants_ring = PGNT_GRANTS_PER_RING_DEFAULT;
-module_param_named(max_persistent_grants, pgnt_max_pgrants_ring, uint, 0644);
+unsigned int pgbk_max_pgrants_ring = PGNT_GRANTS_PER_RING_DEFAULT;
+module_param_named(max_persistent_grants, pgbk_max_pgrants_ring, uint, 0644);
 MODULE_PARM_DESC(max_persistent_grants,
 		 "Persistent grants mapped per ring at most (default 1056)");
 
-unsigned int pgnt_max_pgrants_domain = PGNT_GRANTS_PER_DOMAIN_DEFAULT;
-module_param_named(max_persistent_grants_per_domain, pgnt_max_pgrants_domain,
+unsigned int pgbk_max_pgrants_domain = PGNT_GRANTS_PER_DOMAIN_DEFAULT;
+module_param_named(max_persistent_grants_per_domain, pgbk_max_pgrants_domain,
 		   uint, 0644);
 MODULE_PARM_DESC(max_persistent_grants_per_domain,
 		 "Persistent grants mapped per guest domain at most, all its disks (default 8192)");
 
-unsigned int pgnt_max_pgrants_total = PGNT_GRANTS_GLOBAL_DEFAULT;
-module_param_named(max_persistent_grants_total, pgnt_max_pgrants_total, uint,
+unsigned int pgbk_max_pgrants_total = PGNT_GRANTS_GLOBAL_DEFAULT;
+module_param_named(max_persistent_grants_total, pgbk_max_pgrants_total, uint,
 		   0644);
 MODULE_PARM_DESC(max_persistent_grants_total,
 		 "Persistent grants mapped in dom0 at most, all guests (default 65536)");
 
-unsigned int pgnt_pgrant_unused_seconds = PGNT_GRANT_UNUSED_SECONDS_DEFAULT;
-module_param_named(persistent_grant_unused_seconds, pgnt_pgrant_unused_seconds,
+unsigned int pgbk_pgrant_unused_seconds = PGNT_GRANT_UNUSED_SECONDS_DEFAULT;
+module_param_named(persistent_grant_unused_seconds, pgbk_pgrant_unused_seconds,
 		   uint, 0644);
 MODULE_PARM_DESC(persistent_grant_unused_seconds,
 		 "Unmap persistent grants unused for this long, 0: never (default 60)");
 
-bool pgnt_overflow_copy = true;
-module_param_named(overflow_copy, pgnt_overflow_copy, bool, 0644);
+bool pgbk_overflow_copy = true;
+module_param_named(overflow_copy, pgbk_overflow_copy, bool, 0644);
 MODULE_PARM_DESC(overflow_copy,
 		 "Beyond a budget, copy data with GNTTABOP_copy (Y, default) or map+unmap per request (N)");
 
-unsigned int pgnt_max_queues;
-module_param_named(max_queues, pgnt_max_queues, uint, 0644);
+unsigned int pgbk_max_queues;
+module_param_named(max_queues, pgbk_max_queues, uint, 0644);
 MODULE_PARM_DESC(max_queues,
 		 "Maximum queues (rings) per device offered to frontends (default 0: number of CPUs)");
 
-unsigned int pgnt_max_ring_page_order = PGNT_RING_PAGE_ORDER_MAX;
-module_param_named(max_ring_page_order, pgnt_max_ring_page_order, uint, 0444);
+unsigned int pgbk_max_ring_page_order = PGNT_RING_PAGE_ORDER_MAX;
+module_param_named(max_ring_page_order, pgbk_max_ring_page_order, uint, 0444);
 MODULE_PARM_DESC(max_ring_page_order,
 		 "Largest ring offered to frontends, as a page order 0-4 (default 4)");
 
-unsigned int pgnt_max_indirect_segments = PGNT_BACK_INDIRECT_SEGS_DEFAULT;
-module_param_named(max_indirect_segments, pgnt_max_indirect_segments, uint,
+unsigned int pgbk_max_indirect_segments = PGNT_BACK_INDIRECT_SEGS_DEFAULT;
+module_param_named(max_indirect_segments, pgbk_max_indirect_segments, uint,
 		   0444);
 MODULE_PARM_DESC(max_indirect_segments,
 		 "Segments per indirect request offered to frontends, 0 or 12-256 (default 256)");
 
-unsigned int pgnt_copy_pool_pages = 1024;
-module_param_named(copy_pool_pages, pgnt_copy_pool_pages, uint, 0644);
+unsigned int pgbk_copy_pool_pages = 1024;
+module_param_named(copy_pool_pages, pgbk_copy_pool_pages, uint, 0644);
 MODULE_PARM_DESC(copy_pool_pages,
 		 "dom0 pages per ring for grant copy, at least one request's worth (default 1024; read at connect)");
 
-bool pgnt_log_stats;
-module_param_named(log_stats, pgnt_log_stats, bool, 0644);
+bool pgbk_log_stats;
+module_param_named(log_stats, pgbk_log_stats, bool, 0644);
 MODULE_PARM_DESC(log_stats, "Log per-ring statistics every 10 seconds (default N)");
 
 /* Persistent grants mapped by this module, all guests. */
-atomic_t pgnt_global_mapped = ATOMIC_INIT(0);
+atomic_t pgbk_global_mapped = ATOMIC_INIT(0);
 
-static int pgnt_param_get_mapped(char *buf, const struct kernel_param *kp)
+static int pgbk_param_get_mapped(char *buf, const struct kernel_param *kp)
 {
-	return sprintf(buf, "%d\n", atomic_read(&pgnt_global_mapped));
+	return sprintf(buf, "%d\n", atomic_read(&pgbk_global_mapped));
 }
 
-static const struct kernel_param_ops pgnt_param_mapped_ops = {
-	.get = pgnt_param_get_mapped,
+static const struct kernel_param_ops pgbk_param_mapped_ops = {
+	.get = pgbk_param_get_mapped,
 };
 
 /* Read-only module total: /sys/module/xen_blkback_pgnt/parameters/... */
-module_param_cb(pgrants_mapped_total, &pgnt_param_mapped_ops, NULL, 0444);
+module_param_cb(pgrants_mapped_total, &pgbk_param_mapped_ops, NULL, 0444);
 MODULE_PARM_DESC(pgrants_mapped_total,
 		 "Persistent grants mapped now, all devices (read-only)");
 
@@ -98,15 +98,15 @@ MODULE_PARM_DESC(pgrants_mapped_total,
  * Per-domain budget objects, shared by all devices of one guest.  Looked
  * up at probe and dropped at remove, never on the I/O path.
  */
-static LIST_HEAD(pgnt_doms);
-static DEFINE_MUTEX(pgnt_doms_lock);	/* protects pgnt_doms */
+static LIST_HEAD(pgbk_doms);
+static DEFINE_MUTEX(pgbk_doms_lock);	/* protects pgbk_doms */
 
-struct pgnt_dom *pgnt_dom_get(domid_t domid)
+struct pgbk_dom *pgbk_dom_get(domid_t domid)
 {
-	struct pgnt_dom *dom;
+	struct pgbk_dom *dom;
 
-	mutex_lock(&pgnt_doms_lock);
-	list_for_each_entry(dom, &pgnt_doms, node) {
+	mutex_lock(&pgbk_doms_lock);
+	list_for_each_entry(dom, &pgbk_doms, node) {
 		if (dom->domid == domid) {
 			refcount_inc(&dom->ref);
 			goto out_unlock;
@@ -117,54 +117,54 @@ struct pgnt_dom *pgnt_dom_get(domid_t domid)
 		dom->domid = domid;
 		refcount_set(&dom->ref, 1);
 		atomic_set(&dom->mapped, 0);
-		list_add(&dom->node, &pgnt_doms);
+		list_add(&dom->node, &pgbk_doms);
 	}
 out_unlock:
-	mutex_unlock(&pgnt_doms_lock);
+	mutex_unlock(&pgbk_doms_lock);
 	return dom;
 }
 
-void pgnt_dom_put(struct pgnt_dom *dom)
+void pgbk_dom_put(struct pgbk_dom *dom)
 {
 	if (!dom)
 		return;
-	mutex_lock(&pgnt_doms_lock);
+	mutex_lock(&pgbk_doms_lock);
 	if (refcount_dec_and_test(&dom->ref)) {
 		list_del(&dom->node);
 		/* Every ring unmapped its grants before dropping its device. */
 		WARN_ON_ONCE(atomic_read(&dom->mapped));
 		kfree(dom);
 	}
-	mutex_unlock(&pgnt_doms_lock);
+	mutex_unlock(&pgbk_doms_lock);
 }
 
-static int __init pgnt_init(void)
+static int __init pgbk_init(void)
 {
 	if (!xen_domain())
 		return -ENODEV;
-	if (pgnt_max_ring_page_order > PGNT_RING_PAGE_ORDER_MAX) {
+	if (pgbk_max_ring_page_order > PGNT_RING_PAGE_ORDER_MAX) {
 		pr_info("max_ring_page_order %u too large, using %u\n",
-			pgnt_max_ring_page_order, PGNT_RING_PAGE_ORDER_MAX);
-		pgnt_max_ring_page_order = PGNT_RING_PAGE_ORDER_MAX;
+			pgbk_max_ring_page_order, PGNT_RING_PAGE_ORDER_MAX);
+		pgbk_max_ring_page_order = PGNT_RING_PAGE_ORDER_MAX;
 	}
-	if (pgnt_max_indirect_segments &&
-	    (pgnt_max_indirect_segments <= PGNT_SEGS_DIRECT ||
-	     pgnt_max_indirect_segments > PGNT_BACK_INDIRECT_SEGS_MAX)) {
+	if (pgbk_max_indirect_segments &&
+	    (pgbk_max_indirect_segments <= PGNT_SEGS_DIRECT ||
+	     pgbk_max_indirect_segments > PGNT_BACK_INDIRECT_SEGS_MAX)) {
 		pr_info("max_indirect_segments %u out of range, using %u\n",
-			pgnt_max_indirect_segments,
+			pgbk_max_indirect_segments,
 			PGNT_BACK_INDIRECT_SEGS_DEFAULT);
-		pgnt_max_indirect_segments = PGNT_BACK_INDIRECT_SEGS_DEFAULT;
+		pgbk_max_indirect_segments = PGNT_BACK_INDIRECT_SEGS_DEFAULT;
 	}
-	return pgnt_xenbus_init();
+	return pgbk_xenbus_init();
 }
-module_init(pgnt_init);
+module_init(pgbk_init);
 
-static void __exit pgnt_exit(void)
+static void __exit pgbk_exit(void)
 {
-	pgnt_xenbus_fini();
+	pgbk_xenbus_fini();
 	pr_info("unloaded\n");
 }
-module_exit(pgnt_exit);
+module_exit(pgbk_exit);
 
 MODULE_DESCRIPTION("Xen PV block backend with bounded persistent grants and grant copy");
 MODULE_LICENSE("GPL");

@@ -20,20 +20,20 @@
 #include "common.h"
 
 /* The ring layouts are the protocol's; pin every offset a guest relies on. */
-static_assert(sizeof(struct pgnt_x32_request) == 108);
-static_assert(offsetof(struct pgnt_x32_request, u.rw.id) == 4);
-static_assert(offsetof(struct pgnt_x32_request, u.rw.seg) == 20);
-static_assert(offsetof(struct pgnt_x32_request, u.discard.nr_sectors) == 20);
-static_assert(offsetof(struct pgnt_x32_request, u.indirect.indirect_grefs) == 24);
-static_assert(sizeof(struct pgnt_x32_response) == 12);
-static_assert(sizeof(union pgnt_x32_sring_entry) == 108);
-static_assert(sizeof(struct pgnt_x64_request) == 112);
-static_assert(offsetof(struct pgnt_x64_request, u.rw.id) == 8);
-static_assert(offsetof(struct pgnt_x64_request, u.rw.seg) == 24);
-static_assert(offsetof(struct pgnt_x64_request, u.discard.nr_sectors) == 24);
-static_assert(offsetof(struct pgnt_x64_request, u.indirect.indirect_grefs) == 28);
-static_assert(sizeof(struct pgnt_x64_response) == 16);
-static_assert(sizeof(union pgnt_x64_sring_entry) == 112);
+static_assert(sizeof(struct pgbk_x32_request) == 108);
+static_assert(offsetof(struct pgbk_x32_request, u.rw.id) == 4);
+static_assert(offsetof(struct pgbk_x32_request, u.rw.seg) == 20);
+static_assert(offsetof(struct pgbk_x32_request, u.discard.nr_sectors) == 20);
+static_assert(offsetof(struct pgbk_x32_request, u.indirect.indirect_grefs) == 24);
+static_assert(sizeof(struct pgbk_x32_response) == 12);
+static_assert(sizeof(union pgbk_x32_sring_entry) == 108);
+static_assert(sizeof(struct pgbk_x64_request) == 112);
+static_assert(offsetof(struct pgbk_x64_request, u.rw.id) == 8);
+static_assert(offsetof(struct pgbk_x64_request, u.rw.seg) == 24);
+static_assert(offsetof(struct pgbk_x64_request, u.discard.nr_sectors) == 24);
+static_assert(offsetof(struct pgbk_x64_request, u.indirect.indirect_grefs) == 28);
+static_assert(sizeof(struct pgbk_x64_response) == 16);
+static_assert(sizeof(union pgbk_x64_sring_entry) == 112);
 /* The values common/ repeats from blkif.h must stay equal to it. */
 static_assert(PGNT_SEGS_DIRECT == BLKIF_MAX_SEGMENTS_PER_REQUEST);
 static_assert(PGNT_INDIRECT_PAGES_MAX == BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
@@ -55,8 +55,8 @@ static_assert(PGNT_XEN_PAGE_SIZE == XEN_PAGE_SIZE);
 static_assert(PAGE_SIZE == XEN_PAGE_SIZE);
 /* The native layout is one of the two x86 ones. */
 static_assert(sizeof(struct blkif_request) ==
-	      (IS_ENABLED(CONFIG_X86_32) ? sizeof(struct pgnt_x32_request) :
-					   sizeof(struct pgnt_x64_request)));
+	      (IS_ENABLED(CONFIG_X86_32) ? sizeof(struct pgbk_x32_request) :
+					   sizeof(struct pgbk_x64_request)));
 
 /*
  * Copying a request off the ring reads each field exactly once.  Segments
@@ -64,8 +64,8 @@ static_assert(sizeof(struct blkif_request) ==
  * nr_segments says), the indirect page refs to @igrefs.  The two ABIs
  * differ only in the offsets of the fields, not in the segment layout.
  */
-static void pgnt_fetch_segs(const struct blkif_request_segment *ws,
-			    unsigned int nr, struct pgnt_seg *segs)
+static void pgbk_fetch_segs(const struct blkif_request_segment *ws,
+			    unsigned int nr, struct pgbk_seg *segs)
 {
 	unsigned int i;
 
@@ -77,7 +77,7 @@ static void pgnt_fetch_segs(const struct blkif_request_segment *ws,
 	}
 }
 
-static void pgnt_fetch_igrefs(const grant_ref_t *src, grant_ref_t *igrefs)
+static void pgbk_fetch_igrefs(const grant_ref_t *src, grant_ref_t *igrefs)
 {
 	unsigned int i;
 
@@ -89,9 +89,9 @@ static void pgnt_fetch_igrefs(const grant_ref_t *src, grant_ref_t *igrefs)
  * One body for both layouts: the field names are the same, only their
  * offsets differ, so a generator keeps the two fetchers identical.
  */
-#define PGNT_DEFINE_FETCH(abi)						\
-static void pgnt_fetch_##abi(const struct pgnt_##abi##_request *src,	\
-			     struct pgnt_req *req, struct pgnt_seg *segs,	\
+#define PGBK_DEFINE_FETCH(abi)						\
+static void pgbk_fetch_##abi(const struct pgbk_##abi##_request *src,	\
+			     struct pgnt_req *req, struct pgbk_seg *segs,	\
 			     grant_ref_t *igrefs)			\
 {									\
 	req->op = READ_ONCE(src->operation);				\
@@ -108,7 +108,7 @@ static void pgnt_fetch_##abi(const struct pgnt_##abi##_request *src,	\
 		req->id = READ_ONCE(src->u.indirect.id);		\
 		req->sector = READ_ONCE(src->u.indirect.sector_number);	\
 		req->handle = READ_ONCE(src->u.indirect.handle);	\
-		pgnt_fetch_igrefs(src->u.indirect.indirect_grefs, igrefs); \
+		pgbk_fetch_igrefs(src->u.indirect.indirect_grefs, igrefs); \
 		break;							\
 	case PGNT_OP_READ:						\
 	case PGNT_OP_WRITE:						\
@@ -118,7 +118,7 @@ static void pgnt_fetch_##abi(const struct pgnt_##abi##_request *src,	\
 		req->id = READ_ONCE(src->u.rw.id);			\
 		req->sector = READ_ONCE(src->u.rw.sector_number);	\
 		req->handle = READ_ONCE(src->u.rw.handle);		\
-		pgnt_fetch_segs(src->u.rw.seg, req->nr_segs, segs);	\
+		pgbk_fetch_segs(src->u.rw.seg, req->nr_segs, segs);	\
 		break;							\
 	default:							\
 		req->id = READ_ONCE(src->u.other.id);			\
@@ -126,30 +126,30 @@ static void pgnt_fetch_##abi(const struct pgnt_##abi##_request *src,	\
 	}								\
 }
 
-PGNT_DEFINE_FETCH(x32)
-PGNT_DEFINE_FETCH(x64)
+PGBK_DEFINE_FETCH(x32)
+PGBK_DEFINE_FETCH(x64)
 
-static void pgnt_fetch(struct pgnt_ring *ring, RING_IDX idx,
-		       struct pgnt_req *req, struct pgnt_seg *segs,
+static void pgbk_fetch(struct pgbk_ring *ring, RING_IDX idx,
+		       struct pgnt_req *req, struct pgbk_seg *segs,
 		       grant_ref_t *igrefs)
 {
 	memset(req, 0, sizeof(*req));
-	if (ring->abi == PGNT_ABI_X86_32)
-		pgnt_fetch_x32(RING_GET_REQUEST(&ring->br.x32, idx), req, segs,
+	if (ring->abi == PGBK_ABI_X86_32)
+		pgbk_fetch_x32(RING_GET_REQUEST(&ring->br.x32, idx), req, segs,
 			       igrefs);
 	else
-		pgnt_fetch_x64(RING_GET_REQUEST(&ring->br.x64, idx), req, segs,
+		pgbk_fetch_x64(RING_GET_REQUEST(&ring->br.x64, idx), req, segs,
 			       igrefs);
 }
 
 /* ---- responses ---- */
 
-static void pgnt_respond(struct pgnt_ring *ring, u64 id, u8 op, s16 status)
+static void pgbk_respond(struct pgbk_ring *ring, u64 id, u8 op, s16 status)
 {
 	RING_IDX idx = ring->br.x64.rsp_prod_pvt;
 
-	if (ring->abi == PGNT_ABI_X86_32) {
-		struct pgnt_x32_response *rsp = RING_GET_RESPONSE(&ring->br.x32,
+	if (ring->abi == PGBK_ABI_X86_32) {
+		struct pgbk_x32_response *rsp = RING_GET_RESPONSE(&ring->br.x32,
 								  idx);
 
 		rsp->id = id;
@@ -157,7 +157,7 @@ static void pgnt_respond(struct pgnt_ring *ring, u64 id, u8 op, s16 status)
 		rsp->_pad = 0;
 		rsp->status = status;
 	} else {
-		struct pgnt_x64_response *rsp = RING_GET_RESPONSE(&ring->br.x64,
+		struct pgbk_x64_response *rsp = RING_GET_RESPONSE(&ring->br.x64,
 								  idx);
 
 		rsp->id = id;
@@ -168,7 +168,7 @@ static void pgnt_respond(struct pgnt_ring *ring, u64 id, u8 op, s16 status)
 }
 
 /* Publish the responses written so far; notify if the frontend wants it. */
-static void pgnt_push(struct pgnt_ring *ring)
+static void pgbk_push(struct pgbk_ring *ring)
 {
 	int notify;
 
@@ -177,13 +177,13 @@ static void pgnt_push(struct pgnt_ring *ring)
 		notify_remote_via_irq(ring->irq);
 }
 
-static void pgnt_pending_free(struct pgnt_ring *ring, struct pgnt_pending *p)
+static void pgbk_pending_free(struct pgbk_ring *ring, struct pgbk_pending *p)
 {
 	list_add(&p->node, &ring->free);
 	ring->nr_inflight--;
 }
 
-static void pgnt_finish(struct pgnt_ring *ring, struct pgnt_pending *p,
+static void pgbk_finish(struct pgbk_ring *ring, struct pgbk_pending *p,
 			s16 status)
 {
 	/*
@@ -191,27 +191,27 @@ static void pgnt_finish(struct pgnt_ring *ring, struct pgnt_pending *p,
 	 * request the wrapped one.  Stock blkfront checks this and stops
 	 * the device on a mismatch.
 	 */
-	pgnt_respond(ring, p->id, p->data_op, status);
-	pgnt_pending_free(ring, p);
+	pgbk_respond(ring, p->id, p->data_op, status);
+	pgbk_pending_free(ring, p);
 }
 
 /* A request the guest should not have sent: error response, counted. */
-static void pgnt_refuse(struct pgnt_ring *ring, struct pgnt_pending *p,
+static void pgbk_refuse(struct pgbk_ring *ring, struct pgbk_pending *p,
 			enum pgnt_verdict v)
 {
-	pgnt_stat_verdict(ring, v);
+	pgbk_stat_verdict(ring, v);
 	dev_warn_ratelimited(&ring->be->dev->dev,
 			     "ring %u: request op %u refused: %s\n",
 			     ring->idx, p->op, pgnt_verdict_name(v));
-	pgnt_finish(ring, p, pgnt_verdict_status(v));
+	pgbk_finish(ring, p, pgnt_verdict_status(v));
 }
 
 /* ---- completion ---- */
 
 /* Drop one reference: the last one hands the request to the thread. */
-static void pgnt_pending_put(struct pgnt_pending *p)
+static void pgbk_pending_put(struct pgbk_pending *p)
 {
-	struct pgnt_ring *ring = p->ring;
+	struct pgbk_ring *ring = p->ring;
 	unsigned long flags;
 
 	if (!atomic_dec_and_test(&p->bios))
@@ -226,41 +226,41 @@ static void pgnt_pending_put(struct pgnt_pending *p)
 	spin_unlock_irqrestore(&ring->done_lock, flags);
 }
 
-static void pgnt_bio_end(struct bio *bio)
+static void pgbk_bio_end(struct bio *bio)
 {
-	struct pgnt_pending *p = bio->bi_private;
+	struct pgbk_pending *p = bio->bi_private;
 
 	if (bio->bi_status)
 		WRITE_ONCE(p->status, bio->bi_status);
 	bio_put(bio);
-	pgnt_pending_put(p);
+	pgbk_pending_put(p);
 }
 
-static void pgnt_complete_one(struct pgnt_ring *ring, struct pgnt_pending *p)
+static void pgbk_complete_one(struct pgbk_ring *ring, struct pgbk_pending *p)
 {
 	bool to_guest = p->data_op == PGNT_OP_READ;
 	blk_status_t bst = READ_ONCE(p->status);
 	s16 status = PGNT_RSP_OKAY;
 
 	if (bst) {
-		pgnt_stat_add(ring, PGNT_ST_err_io, 1);
+		pgbk_stat_add(ring, PGBK_ST_err_io, 1);
 		dev_warn_ratelimited(&ring->be->dev->dev,
 				     "ring %u: op %u failed: %d\n", ring->idx,
 				     p->data_op, blk_status_to_errno(bst));
 		status = bst == BLK_STS_NOTSUPP ? PGNT_RSP_EOPNOTSUPP :
 						  PGNT_RSP_ERROR;
 	}
-	if (pgnt_grant_release(ring, p->segs, p->nr_segs, to_guest, !bst)) {
-		pgnt_stat_add(ring, PGNT_ST_err_grant, 1);
+	if (pgbk_grant_release(ring, p->segs, p->nr_segs, to_guest, !bst)) {
+		pgbk_stat_add(ring, PGBK_ST_err_grant, 1);
 		status = PGNT_RSP_ERROR;
 	}
-	pgnt_finish(ring, p, status);
+	pgbk_finish(ring, p, status);
 }
 
 /* Respond to every request whose bios are done; true if there were any. */
-static bool pgnt_ring_complete(struct pgnt_ring *ring)
+static bool pgbk_ring_complete(struct pgbk_ring *ring)
 {
-	struct pgnt_pending *p, *tmp;
+	struct pgbk_pending *p, *tmp;
 	LIST_HEAD(list);
 
 	spin_lock_irq(&ring->done_lock);
@@ -270,17 +270,17 @@ static bool pgnt_ring_complete(struct pgnt_ring *ring)
 		return false;
 	list_for_each_entry_safe(p, tmp, &list, node) {
 		list_del(&p->node);
-		pgnt_complete_one(ring, p);
+		pgbk_complete_one(ring, p);
 	}
-	pgnt_push(ring);
+	pgbk_push(ring);
 	ring->stalled = false;
 	return true;
 }
 
 /* ---- dispatch ---- */
 
-static struct bio *pgnt_bio_new(struct pgnt_ring *ring,
-				struct pgnt_pending *p, unsigned int nr_vecs,
+static struct bio *pgbk_bio_new(struct pgbk_ring *ring,
+				struct pgbk_pending *p, unsigned int nr_vecs,
 				pgnt_opf_t opf, sector_t sector)
 {
 	struct bio *bio;
@@ -289,7 +289,7 @@ static struct bio *pgnt_bio_new(struct pgnt_ring *ring,
 	bio = pgnt_bio_alloc(ring->be->bdev.bdev, nr_vecs, opf, GFP_NOIO);
 	bio->bi_iter.bi_sector = sector;
 	bio->bi_private = p;
-	bio->bi_end_io = pgnt_bio_end;
+	bio->bi_end_io = pgbk_bio_end;
 	atomic_inc(&p->bios);
 	return bio;
 }
@@ -298,7 +298,7 @@ static struct bio *pgnt_bio_new(struct pgnt_ring *ring,
  * Submit the request's data as bios, contiguous from @sector.  @first is
  * added to the first bio only (a cache flush before the data).
  */
-static void pgnt_submit(struct pgnt_ring *ring, struct pgnt_pending *p,
+static void pgbk_submit(struct pgbk_ring *ring, struct pgbk_pending *p,
 			sector_t sector, pgnt_opf_t opf, pgnt_opf_t first)
 {
 	struct bio *bio = NULL;
@@ -306,7 +306,7 @@ static void pgnt_submit(struct pgnt_ring *ring, struct pgnt_pending *p,
 
 	atomic_set(&p->bios, 1);	/* ours until all are submitted */
 	for (i = 0; i < p->nr_segs; i++) {
-		struct pgnt_seg *s = &p->segs[i];
+		struct pgbk_seg *s = &p->segs[i];
 		unsigned int off = s->first_sect << PGNT_SECTOR_SHIFT;
 		unsigned int nsec = s->last_sect - s->first_sect + 1;
 		unsigned int len = nsec << PGNT_SECTOR_SHIFT;
@@ -314,7 +314,7 @@ static void pgnt_submit(struct pgnt_ring *ring, struct pgnt_pending *p,
 		if (!bio || bio_add_page(bio, s->page, len, off) != len) {
 			if (bio)
 				submit_bio(bio);
-			bio = pgnt_bio_new(ring, p,
+			bio = pgbk_bio_new(ring, p,
 					   min(p->nr_segs - i, PGNT_BIO_MAX_VECS),
 					   opf | (i ? 0 : first), sector);
 			/* A fresh bio with room for it takes one page. */
@@ -328,10 +328,10 @@ static void pgnt_submit(struct pgnt_ring *ring, struct pgnt_pending *p,
 		sector += nsec;
 	}
 	if (!p->nr_segs)
-		bio = pgnt_bio_new(ring, p, 0, opf | first, 0);
+		bio = pgbk_bio_new(ring, p, 0, opf | first, 0);
 	if (bio)
 		submit_bio(bio);
-	pgnt_pending_put(p);
+	pgbk_pending_put(p);
 }
 
 /*
@@ -339,7 +339,7 @@ static void pgnt_submit(struct pgnt_ring *ring, struct pgnt_pending *p,
  * mapped or copied to scratch), copy the segment descriptors out of them
  * once, and let go of the pages at once.
  */
-static int pgnt_fetch_indirect(struct pgnt_ring *ring, struct pgnt_pending *p,
+static int pgbk_fetch_indirect(struct pgbk_ring *ring, struct pgbk_pending *p,
 			       const struct pgnt_req *req,
 			       const grant_ref_t *igrefs)
 {
@@ -353,7 +353,7 @@ static int pgnt_fetch_indirect(struct pgnt_ring *ring, struct pgnt_pending *p,
 		ring->iseg[i].first_sect = 0;
 		ring->iseg[i].last_sect = PGNT_SECTORS_PER_PAGE - 1;
 	}
-	err = pgnt_grant_acquire(ring, ring->iseg, nframes, false, true);
+	err = pgbk_grant_acquire(ring, ring->iseg, nframes, false, true);
 	for (i = 0; !err && i < req->nr_segs; i++) {
 		const struct blkif_request_segment *ws;
 
@@ -363,13 +363,13 @@ static int pgnt_fetch_indirect(struct pgnt_ring *ring, struct pgnt_pending *p,
 		p->segs[i].first_sect = READ_ONCE(ws->first_sect);
 		p->segs[i].last_sect = READ_ONCE(ws->last_sect);
 	}
-	pgnt_grant_release(ring, ring->iseg, nframes, false, false);
+	pgbk_grant_release(ring, ring->iseg, nframes, false, false);
 	return err;
 }
 
 /* Every segment inside its page, the whole range on the device. */
-static enum pgnt_verdict pgnt_segs_check(struct pgnt_ring *ring,
-					 struct pgnt_pending *p, u64 sector,
+static enum pgnt_verdict pgbk_segs_check(struct pgbk_ring *ring,
+					 struct pgbk_pending *p, u64 sector,
 					 u64 *nr_sect)
 {
 	const struct pgnt_dev_limits *lim = &ring->be->limits;
@@ -390,7 +390,7 @@ static enum pgnt_verdict pgnt_segs_check(struct pgnt_ring *ring,
 	return pgnt_range_check(sector, total, lim);
 }
 
-static void pgnt_do_rw(struct pgnt_ring *ring, struct pgnt_pending *p,
+static void pgbk_do_rw(struct pgbk_ring *ring, struct pgbk_pending *p,
 		       const struct pgnt_req *req)
 {
 	bool to_guest = p->data_op == PGNT_OP_READ;
@@ -398,22 +398,22 @@ static void pgnt_do_rw(struct pgnt_ring *ring, struct pgnt_pending *p,
 	enum pgnt_verdict v;
 	u64 nr_sect;
 
-	v = pgnt_segs_check(ring, p, req->sector, &nr_sect);
+	v = pgbk_segs_check(ring, p, req->sector, &nr_sect);
 	if (v != PGNT_OK) {
 		p->nr_segs = 0;
-		pgnt_refuse(ring, p, v);
+		pgbk_refuse(ring, p, v);
 		return;
 	}
 	switch (p->data_op) {
 	case PGNT_OP_READ:
 		opf = REQ_OP_READ;
-		pgnt_stat_add(ring, PGNT_ST_rd_req, 1);
-		pgnt_stat_add(ring, PGNT_ST_rd_sect, nr_sect);
+		pgbk_stat_add(ring, PGBK_ST_rd_req, 1);
+		pgbk_stat_add(ring, PGBK_ST_rd_sect, nr_sect);
 		break;
 	case PGNT_OP_WRITE:
 		opf = REQ_OP_WRITE | REQ_SYNC | REQ_IDLE;
-		pgnt_stat_add(ring, PGNT_ST_wr_req, 1);
-		pgnt_stat_add(ring, PGNT_ST_wr_sect, nr_sect);
+		pgbk_stat_add(ring, PGBK_ST_wr_req, 1);
+		pgbk_stat_add(ring, PGBK_ST_wr_sect, nr_sect);
 		break;
 	default:
 		/*
@@ -424,41 +424,41 @@ static void pgnt_do_rw(struct pgnt_ring *ring, struct pgnt_pending *p,
 		first = REQ_PREFLUSH;
 		if (p->nr_segs)
 			opf |= REQ_FUA;
-		pgnt_stat_add(ring, PGNT_ST_f_req, 1);
-		pgnt_stat_add(ring, PGNT_ST_wr_sect, nr_sect);
+		pgbk_stat_add(ring, PGBK_ST_f_req, 1);
+		pgbk_stat_add(ring, PGBK_ST_wr_sect, nr_sect);
 		break;
 	}
 	if (p->nr_segs &&
-	    pgnt_grant_acquire(ring, p->segs, p->nr_segs, to_guest, false)) {
-		pgnt_stat_add(ring, PGNT_ST_err_grant, 1);
-		pgnt_grant_release(ring, p->segs, p->nr_segs, to_guest, false);
-		pgnt_finish(ring, p, PGNT_RSP_ERROR);
+	    pgbk_grant_acquire(ring, p->segs, p->nr_segs, to_guest, false)) {
+		pgbk_stat_add(ring, PGBK_ST_err_grant, 1);
+		pgbk_grant_release(ring, p->segs, p->nr_segs, to_guest, false);
+		pgbk_finish(ring, p, PGNT_RSP_ERROR);
 		return;
 	}
-	pgnt_submit(ring, p, req->sector, opf, first);
+	pgbk_submit(ring, p, req->sector, opf, first);
 }
 
 /* Discards are rare and synchronous, as in the stock backend. */
-static void pgnt_do_discard(struct pgnt_ring *ring, struct pgnt_pending *p,
+static void pgbk_do_discard(struct pgbk_ring *ring, struct pgbk_pending *p,
 			    const struct pgnt_req *req)
 {
 	bool secure = req->discard_flags & PGNT_DISCARD_SECURE;
 	int err;
 
-	pgnt_stat_add(ring, PGNT_ST_ds_req, 1);
+	pgbk_stat_add(ring, PGBK_ST_ds_req, 1);
 	err = pgnt_issue_discard(ring->be->bdev.bdev, req->sector,
 				 req->nr_sectors, secure);
 	if (err) {
-		pgnt_stat_add(ring, PGNT_ST_err_io, 1);
+		pgbk_stat_add(ring, PGBK_ST_err_io, 1);
 		dev_warn_ratelimited(&ring->be->dev->dev,
 				     "ring %u: discard failed: %d\n",
 				     ring->idx, err);
 	}
-	pgnt_finish(ring, p, err == -EOPNOTSUPP ? PGNT_RSP_EOPNOTSUPP :
+	pgbk_finish(ring, p, err == -EOPNOTSUPP ? PGNT_RSP_EOPNOTSUPP :
 			     err ? PGNT_RSP_ERROR : PGNT_RSP_OKAY);
 }
 
-static void pgnt_dispatch(struct pgnt_ring *ring, struct pgnt_pending *p,
+static void pgbk_dispatch(struct pgbk_ring *ring, struct pgbk_pending *p,
 			  const struct pgnt_req *req, const grant_ref_t *igrefs)
 {
 	enum pgnt_verdict v;
@@ -471,29 +471,29 @@ static void pgnt_dispatch(struct pgnt_ring *ring, struct pgnt_pending *p,
 
 	v = pgnt_req_check(req, &ring->be->limits);
 	if (v != PGNT_OK) {
-		pgnt_refuse(ring, p, v);
+		pgbk_refuse(ring, p, v);
 		return;
 	}
 	if (req->op == PGNT_OP_DISCARD) {
-		pgnt_do_discard(ring, p, req);
+		pgbk_do_discard(ring, p, req);
 		return;
 	}
 	if (req->op == PGNT_OP_INDIRECT &&
-	    pgnt_fetch_indirect(ring, p, req, igrefs)) {
-		pgnt_stat_add(ring, PGNT_ST_err_grant, 1);
-		pgnt_finish(ring, p, PGNT_RSP_ERROR);
+	    pgbk_fetch_indirect(ring, p, req, igrefs)) {
+		pgbk_stat_add(ring, PGBK_ST_err_grant, 1);
+		pgbk_finish(ring, p, PGNT_RSP_ERROR);
 		return;
 	}
 	/* pgnt_req_check() bounded it by max_segs (11 when direct). */
 	p->nr_segs = req->nr_segs;
-	pgnt_do_rw(ring, p, req);
+	pgbk_do_rw(ring, p, req);
 }
 
 /* The frontend broke the ring protocol: stop, and tell the toolstack. */
-static void pgnt_ring_break(struct pgnt_ring *ring, RING_IDX rp)
+static void pgbk_ring_break(struct pgbk_ring *ring, RING_IDX rp)
 {
 	ring->broken = true;
-	pgnt_stat_add(ring, PGNT_ST_err_ring, 1);
+	pgbk_stat_add(ring, PGBK_ST_err_ring, 1);
 	dev_err_ratelimited(&ring->be->dev->dev,
 			    "ring %u: producer %u beyond %u entries past %u: halting ring\n",
 			    ring->idx, rp, ring->br.x64.nr_ents,
@@ -507,9 +507,9 @@ static void pgnt_ring_break(struct pgnt_ring *ring, RING_IDX rp)
  * Take requests off the ring until it is empty or we run out of request
  * slots or copy pages.  Returns whether the ring had anything for us.
  */
-static bool pgnt_ring_consume(struct pgnt_ring *ring)
+static bool pgbk_ring_consume(struct pgbk_ring *ring)
 {
-	struct pgnt_x64_back_ring *br = &ring->br.x64;
+	struct pgbk_x64_back_ring *br = &ring->br.x64;
 	grant_ref_t igrefs[PGNT_INDIRECT_PAGES_MAX];
 	struct blk_plug plug;
 	bool seen = false;
@@ -525,36 +525,36 @@ static bool pgnt_ring_consume(struct pgnt_ring *ring)
 		rp = READ_ONCE(br->sring->req_prod);
 		virt_rmb(); /* read requests only up to rp, pairs with frontend wmb */
 		if (!pgnt_ring_prod_ok(rp, br->rsp_prod_pvt, br->nr_ents)) {
-			pgnt_ring_break(ring, rp);
+			pgbk_ring_break(ring, rp);
 			break;
 		}
 		for (rc = br->req_cons; rc != rp; rc++) {
-			struct pgnt_pending *p;
+			struct pgbk_pending *p;
 
 			if (RING_REQUEST_CONS_OVERFLOW(br, rc))
 				break;
 			seen = true;
 			if (list_empty(&ring->free) ||
-			    !pgnt_grant_copy_room(ring)) {
-				pgnt_stat_add(ring, PGNT_ST_oo_req, 1);
+			    !pgbk_grant_copy_room(ring)) {
+				pgbk_stat_add(ring, PGBK_ST_oo_req, 1);
 				ring->stalled = true;
 				ring->more = true;
 				break;
 			}
-			p = list_first_entry(&ring->free, struct pgnt_pending,
+			p = list_first_entry(&ring->free, struct pgbk_pending,
 					     node);
 			list_del(&p->node);
 			ring->nr_inflight++;
-			pgnt_fetch(ring, rc, &req, p->segs, igrefs);
+			pgbk_fetch(ring, rc, &req, p->segs, igrefs);
 			br->req_cons = rc + 1;
-			pgnt_dispatch(ring, p, &req, igrefs);
+			pgbk_dispatch(ring, p, &req, igrefs);
 			/*
 			 * Answer at once what is done already (a RAM disk
 			 * completes inside submit_bio), so the frontend can
 			 * refill the ring while we go on taking requests.
 			 */
 			if (!list_empty_careful(&ring->done))
-				pgnt_ring_complete(ring);
+				pgbk_ring_complete(ring);
 			cond_resched();
 		}
 		if (ring->stalled)
@@ -563,7 +563,7 @@ static bool pgnt_ring_consume(struct pgnt_ring *ring)
 	} while (more);
 	blk_finish_plug(&plug);
 	/* Answers to refused requests. */
-	pgnt_push(ring);
+	pgbk_push(ring);
 	if (seen)
 		ring->eoi_work = true;
 	return seen;
@@ -576,9 +576,9 @@ static bool pgnt_ring_consume(struct pgnt_ring *ring)
  * re-reads "sectors" when our state node is rewritten.  Ring 0 watches for
  * the whole device; the other rings only read the new limit.
  */
-static void pgnt_ring_check_resize(struct pgnt_ring *ring)
+static void pgbk_ring_check_resize(struct pgbk_ring *ring)
 {
-	struct pgnt_be *be = ring->be;
+	struct pgbk_be *be = ring->be;
 	struct xenbus_device *dev = be->dev;
 	u64 sectors;
 	int err;
@@ -601,51 +601,51 @@ static void pgnt_ring_check_resize(struct pgnt_ring *ring)
 			 err);
 }
 
-static void pgnt_ring_log_stats(struct pgnt_ring *ring)
+static void pgbk_ring_log_stats(struct pgbk_ring *ring)
 {
 	const u64 *c = ring->stats->c;
 
-	if (!READ_ONCE(pgnt_log_stats) || time_before(jiffies, ring->log_next))
+	if (!READ_ONCE(pgbk_log_stats) || time_before(jiffies, ring->log_next))
 		return;
 	ring->log_next = jiffies + 10 * HZ;
 	dev_info(&ring->be->dev->dev,
 		 "ring %u: rd %llu wr %llu f %llu ds %llu oo %llu pgrants %llu hits %llu misses %llu maps %llu unmaps %llu copies %llu reclaims %llu refusals %llu\n",
-		 ring->idx, c[PGNT_ST_rd_req], c[PGNT_ST_wr_req],
-		 c[PGNT_ST_f_req], c[PGNT_ST_ds_req], c[PGNT_ST_oo_req],
-		 c[PGNT_ST_pgrants_mapped], c[PGNT_ST_pgrant_hits],
-		 c[PGNT_ST_pgrant_misses], c[PGNT_ST_pgrant_maps],
-		 c[PGNT_ST_pgrant_unmaps], c[PGNT_ST_copies],
-		 c[PGNT_ST_reclaims], c[PGNT_ST_budget_refusals]);
+		 ring->idx, c[PGBK_ST_rd_req], c[PGBK_ST_wr_req],
+		 c[PGBK_ST_f_req], c[PGBK_ST_ds_req], c[PGBK_ST_oo_req],
+		 c[PGBK_ST_pgrants_mapped], c[PGBK_ST_pgrant_hits],
+		 c[PGBK_ST_pgrant_misses], c[PGBK_ST_pgrant_maps],
+		 c[PGBK_ST_pgrant_unmaps], c[PGBK_ST_copies],
+		 c[PGBK_ST_reclaims], c[PGBK_ST_budget_refusals]);
 }
 
-static irqreturn_t pgnt_ring_irq(int irq, void *data)
+static irqreturn_t pgbk_ring_irq(int irq, void *data)
 {
-	struct pgnt_ring *ring = data;
+	struct pgbk_ring *ring = data;
 
-	set_bit(PGNT_RING_KICKED, &ring->flags);
+	set_bit(PGBK_RING_KICKED, &ring->flags);
 	wake_up(&ring->wq);
 	return IRQ_HANDLED;
 }
 
-static bool pgnt_ring_has_work(struct pgnt_ring *ring)
+static bool pgbk_ring_has_work(struct pgbk_ring *ring)
 {
-	return test_bit(PGNT_RING_KICKED, &ring->flags) ||
+	return test_bit(PGBK_RING_KICKED, &ring->flags) ||
 	       (ring->more && !ring->stalled) ||
 	       !list_empty_careful(&ring->done);
 }
 
-static int pgnt_ring_thread(void *data)
+static int pgbk_ring_thread(void *data)
 {
-	struct pgnt_ring *ring = data;
+	struct pgbk_ring *ring = data;
 
 	while (!kthread_should_stop()) {
 		/* Wake at least once a second for idle reclaim. */
 		wait_event_interruptible_timeout(ring->wq,
-						 pgnt_ring_has_work(ring) ||
+						 pgbk_ring_has_work(ring) ||
 						 kthread_should_stop(), HZ);
-		pgnt_ring_complete(ring);
-		if (test_and_clear_bit(PGNT_RING_KICKED, &ring->flags)) {
-			pgnt_ring_consume(ring);
+		pgbk_ring_complete(ring);
+		if (test_and_clear_bit(PGBK_RING_KICKED, &ring->flags)) {
+			pgbk_ring_consume(ring);
 			/*
 			 * The event channel stays masked until this EOI; an
 			 * event that brought no request since the last one
@@ -655,23 +655,23 @@ static int pgnt_ring_thread(void *data)
 					XEN_EOI_FLAG_SPURIOUS);
 			ring->eoi_work = false;
 		} else if (ring->more && !ring->stalled) {
-			pgnt_ring_consume(ring);
+			pgbk_ring_consume(ring);
 		}
-		pgnt_grant_reclaim(ring);
-		pgnt_ring_check_resize(ring);
-		pgnt_ring_log_stats(ring);
+		pgbk_grant_reclaim(ring);
+		pgbk_ring_check_resize(ring);
+		pgbk_ring_log_stats(ring);
 	}
 	/* Teardown: every bio in flight must finish before grants go. */
 	while (ring->nr_inflight) {
 		wait_event(ring->wq, !list_empty_careful(&ring->done));
-		pgnt_ring_complete(ring);
+		pgbk_ring_complete(ring);
 	}
 	return 0;
 }
 
 /* ---- connect / disconnect ---- */
 
-static int pgnt_ring_alloc(struct pgnt_ring *ring)
+static int pgbk_ring_alloc(struct pgbk_ring *ring)
 {
 	unsigned int i;
 
@@ -683,13 +683,13 @@ static int pgnt_ring_alloc(struct pgnt_ring *ring)
 	if (!ring->pending || !ring->seg_mem)
 		return -ENOMEM;
 	for (i = 0; i < ring->nr_pending; i++) {
-		struct pgnt_pending *p = &ring->pending[i];
+		struct pgbk_pending *p = &ring->pending[i];
 
 		p->ring = ring;
 		p->segs = &ring->seg_mem[i * ring->max_segs];
 		list_add_tail(&p->node, &ring->free);
 	}
-	return pgnt_grant_ring_init(ring);
+	return pgbk_grant_ring_init(ring);
 }
 
 /*
@@ -698,7 +698,7 @@ static int pgnt_ring_alloc(struct pgnt_ring *ring)
  * idx, stats, abi, persistent and max_segs.  On error, everything done so
  * far is undone.
  */
-int pgnt_ring_connect(struct pgnt_ring *ring, grant_ref_t *refs,
+int pgbk_ring_connect(struct pgbk_ring *ring, grant_ref_t *refs,
 		      unsigned int nr_refs, evtchn_port_t evtchn)
 {
 	struct xenbus_device *dev = ring->be->dev;
@@ -715,19 +715,19 @@ int pgnt_ring_connect(struct pgnt_ring *ring, grant_ref_t *refs,
 		ring->sring = NULL;
 		return err;	/* xenbus_map_ring_valloc() told xenstore */
 	}
-	if (ring->abi == PGNT_ABI_X86_32)
+	if (ring->abi == PGBK_ABI_X86_32)
 		BACK_RING_INIT(&ring->br.x32,
-			       (struct pgnt_x32_sring *)ring->sring, size);
+			       (struct pgbk_x32_sring *)ring->sring, size);
 	else
 		BACK_RING_INIT(&ring->br.x64,
-			       (struct pgnt_x64_sring *)ring->sring, size);
+			       (struct pgbk_x64_sring *)ring->sring, size);
 
-	err = pgnt_ring_alloc(ring);
+	err = pgbk_ring_alloc(ring);
 	if (err) {
 		xenbus_dev_fatal(dev, err, "allocating ring %u", ring->idx);
 		goto out_disconnect;
 	}
-	err = pgnt_bind_evtchn_lateeoi(dev, evtchn, pgnt_ring_irq,
+	err = pgnt_bind_evtchn_lateeoi(dev, evtchn, pgbk_ring_irq,
 				       "blkback-pgnt", ring);
 	if (err < 0) {
 		xenbus_dev_fatal(dev, err, "binding event channel %u",
@@ -735,7 +735,7 @@ int pgnt_ring_connect(struct pgnt_ring *ring, grant_ref_t *refs,
 		goto out_disconnect;
 	}
 	ring->irq = err;
-	ring->task = kthread_run(pgnt_ring_thread, ring, "blkbk-pg.%u.%u",
+	ring->task = kthread_run(pgbk_ring_thread, ring, "blkbk-pg.%u.%u",
 				 dev->otherend_id, ring->idx);
 	if (IS_ERR(ring->task)) {
 		err = PTR_ERR(ring->task);
@@ -747,7 +747,7 @@ int pgnt_ring_connect(struct pgnt_ring *ring, grant_ref_t *refs,
 	return 0;
 
 out_disconnect:
-	pgnt_ring_disconnect(ring);
+	pgbk_ring_disconnect(ring);
 	return err;
 }
 
@@ -755,7 +755,7 @@ out_disconnect:
  * Stop the thread (which first waits for every request in flight), then
  * release grants, event channel and ring.  Safe on a partly connected ring.
  */
-void pgnt_ring_disconnect(struct pgnt_ring *ring)
+void pgbk_ring_disconnect(struct pgbk_ring *ring)
 {
 	if (ring->task) {
 		kthread_stop(ring->task);
@@ -765,8 +765,8 @@ void pgnt_ring_disconnect(struct pgnt_ring *ring)
 		unbind_from_irqhandler(ring->irq, ring);
 		ring->irq = 0;
 	}
-	pgnt_grant_ring_fini(ring);
-	pgnt_stat_set(ring, PGNT_ST_pgrants_mapped, 0);
+	pgbk_grant_ring_fini(ring);
+	pgbk_stat_set(ring, PGBK_ST_pgrants_mapped, 0);
 	if (ring->sring) {
 		xenbus_unmap_ring_vfree(ring->be->dev, ring->sring);
 		ring->sring = NULL;

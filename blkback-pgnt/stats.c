@@ -11,9 +11,9 @@
 
 #include "common.h"
 
-static u64 pgnt_stat_sum(struct device *d, enum pgnt_stat s)
+static u64 pgbk_stat_sum(struct device *d, enum pgbk_stat s)
 {
-	struct pgnt_be *be = dev_get_drvdata(d);
+	struct pgbk_be *be = dev_get_drvdata(d);
 	u64 sum = 0;
 	unsigned int i;
 
@@ -22,9 +22,9 @@ static u64 pgnt_stat_sum(struct device *d, enum pgnt_stat s)
 	return sum;
 }
 
-static u64 pgnt_err_sum(struct device *d, enum pgnt_verdict v)
+static u64 pgbk_err_sum(struct device *d, enum pgnt_verdict v)
 {
-	struct pgnt_be *be = dev_get_drvdata(d);
+	struct pgbk_be *be = dev_get_drvdata(d);
 	u64 sum = 0;
 	unsigned int i;
 
@@ -34,54 +34,54 @@ static u64 pgnt_err_sum(struct device *d, enum pgnt_verdict v)
 }
 
 /* One read-only file per counter; the name is the counter's. */
-#define PGNT_STAT_SHOW(name)						\
+#define PGBK_STAT_SHOW(name)						\
 static ssize_t name##_show(struct device *d,				\
 			   struct device_attribute *attr, char *buf)	\
 {									\
 	return sysfs_emit(buf, "%llu\n",				\
-			  pgnt_stat_sum(d, PGNT_ST_##name));		\
+			  pgbk_stat_sum(d, PGBK_ST_##name));		\
 }									\
 static DEVICE_ATTR_RO(name)
 
-PGNT_STAT_SHOW(oo_req);
-PGNT_STAT_SHOW(rd_req);
-PGNT_STAT_SHOW(wr_req);
-PGNT_STAT_SHOW(f_req);
-PGNT_STAT_SHOW(ds_req);
-PGNT_STAT_SHOW(rd_sect);
-PGNT_STAT_SHOW(wr_sect);
-PGNT_STAT_SHOW(pgrants_mapped);
-PGNT_STAT_SHOW(pgrant_hits);
-PGNT_STAT_SHOW(pgrant_misses);
-PGNT_STAT_SHOW(pgrant_maps);
-PGNT_STAT_SHOW(pgrant_unmaps);
-PGNT_STAT_SHOW(copies);
-PGNT_STAT_SHOW(reclaims);
-PGNT_STAT_SHOW(budget_refusals);
-PGNT_STAT_SHOW(err_grant);
-PGNT_STAT_SHOW(err_io);
-PGNT_STAT_SHOW(err_ring);
+PGBK_STAT_SHOW(oo_req);
+PGBK_STAT_SHOW(rd_req);
+PGBK_STAT_SHOW(wr_req);
+PGBK_STAT_SHOW(f_req);
+PGBK_STAT_SHOW(ds_req);
+PGBK_STAT_SHOW(rd_sect);
+PGBK_STAT_SHOW(wr_sect);
+PGBK_STAT_SHOW(pgrants_mapped);
+PGBK_STAT_SHOW(pgrant_hits);
+PGBK_STAT_SHOW(pgrant_misses);
+PGBK_STAT_SHOW(pgrant_maps);
+PGBK_STAT_SHOW(pgrant_unmaps);
+PGBK_STAT_SHOW(copies);
+PGBK_STAT_SHOW(reclaims);
+PGBK_STAT_SHOW(budget_refusals);
+PGBK_STAT_SHOW(err_grant);
+PGBK_STAT_SHOW(err_io);
+PGBK_STAT_SHOW(err_ring);
 
 /* Refused requests, one file per reason: err_ + pgnt_verdict_name(). */
-#define PGNT_ERR_SHOW(name, verdict)					\
+#define PGBK_ERR_SHOW(name, verdict)					\
 static ssize_t err_##name##_show(struct device *d,			\
 				 struct device_attribute *attr,		\
 				 char *buf)				\
 {									\
-	return sysfs_emit(buf, "%llu\n", pgnt_err_sum(d, verdict));	\
+	return sysfs_emit(buf, "%llu\n", pgbk_err_sum(d, verdict));	\
 }									\
 static DEVICE_ATTR_RO(err_##name)
 
-PGNT_ERR_SHOW(bad_op, PGNT_BAD_OP);
-PGNT_ERR_SHOW(bad_nsegs, PGNT_BAD_NSEGS);
-PGNT_ERR_SHOW(bad_segment, PGNT_BAD_SEGMENT);
-PGNT_ERR_SHOW(bad_range, PGNT_BAD_RANGE);
-PGNT_ERR_SHOW(bad_align, PGNT_BAD_ALIGN);
-PGNT_ERR_SHOW(bad_readonly, PGNT_BAD_READONLY);
-PGNT_ERR_SHOW(bad_indirect_op, PGNT_BAD_INDIRECT_OP);
-PGNT_ERR_SHOW(not_supported, PGNT_NOT_SUPPORTED);
+PGBK_ERR_SHOW(bad_op, PGNT_BAD_OP);
+PGBK_ERR_SHOW(bad_nsegs, PGNT_BAD_NSEGS);
+PGBK_ERR_SHOW(bad_segment, PGNT_BAD_SEGMENT);
+PGBK_ERR_SHOW(bad_range, PGNT_BAD_RANGE);
+PGBK_ERR_SHOW(bad_align, PGNT_BAD_ALIGN);
+PGBK_ERR_SHOW(bad_readonly, PGNT_BAD_READONLY);
+PGBK_ERR_SHOW(bad_indirect_op, PGNT_BAD_INDIRECT_OP);
+PGBK_ERR_SHOW(not_supported, PGNT_NOT_SUPPORTED);
 
-static struct attribute *pgnt_stats_attrs[] = {
+static struct attribute *pgbk_stats_attrs[] = {
 	&dev_attr_oo_req.attr,
 	&dev_attr_rd_req.attr,
 	&dev_attr_wr_req.attr,
@@ -112,9 +112,9 @@ static struct attribute *pgnt_stats_attrs[] = {
 };
 
 /* Every counter has its file. */
-static_assert(ARRAY_SIZE(pgnt_stats_attrs) == PGNT_ST_NR + 8 + 1);
+static_assert(ARRAY_SIZE(pgbk_stats_attrs) == PGBK_ST_NR + 8 + 1);
 
-const struct attribute_group pgnt_stats_group = {
+const struct attribute_group pgbk_stats_group = {
 	.name = "statistics",
-	.attrs = pgnt_stats_attrs,
+	.attrs = pgbk_stats_attrs,
 };

@@ -21,7 +21,7 @@
 /* ---- hotplug ---- */
 
 /* The device limits requests are checked against, re-read at connect. */
-static void pgnt_be_limits(struct pgnt_be *be)
+static void pgbk_be_limits(struct pgbk_be *be)
 {
 	struct block_device *bdev = be->bdev.bdev;
 	struct pgnt_dev_limits *l = &be->limits;
@@ -39,7 +39,7 @@ static void pgnt_be_limits(struct pgnt_be *be)
 	l->secure_discard = l->discard && pgnt_bdev_secure_erase(bdev);
 }
 
-static int pgnt_be_open(struct pgnt_be *be, dev_t devt)
+static int pgbk_be_open(struct pgbk_be *be, dev_t devt)
 {
 	struct xenbus_device *dev = be->dev;
 	char *mode, *type;
@@ -72,13 +72,13 @@ static int pgnt_be_open(struct pgnt_be *be, dev_t devt)
 	return 0;
 }
 
-static void pgnt_be_maybe_connect(struct pgnt_be *be);
+static void pgbk_be_maybe_connect(struct pgbk_be *be);
 
 /* Watch on physical-device: the hotplug script has found the device. */
-static void pgnt_backend_changed(struct xenbus_watch *watch, const char *path,
+static void pgbk_backend_changed(struct xenbus_watch *watch, const char *path,
 				 const char *token)
 {
-	struct pgnt_be *be = container_of(watch, struct pgnt_be, watch);
+	struct pgbk_be *be = container_of(watch, struct pgbk_be, watch);
 	struct xenbus_device *dev = be->dev;
 	unsigned int major, minor;
 	dev_t devt;
@@ -104,19 +104,19 @@ static void pgnt_backend_changed(struct xenbus_watch *watch, const char *path,
 				 minor);
 		goto out_unlock;
 	}
-	if (!pgnt_be_open(be, devt))
-		pgnt_be_maybe_connect(be);
+	if (!pgbk_be_open(be, devt))
+		pgbk_be_maybe_connect(be);
 out_unlock:
 	mutex_unlock(&be->lock);
 }
 
 /* ---- negotiation ---- */
 
-static int pgnt_read_protocol(struct pgnt_be *be, enum pgnt_abi *abi)
+static int pgbk_read_protocol(struct pgbk_be *be, enum pgbk_abi *abi)
 {
 	struct xenbus_device *dev = be->dev;
-	enum pgnt_abi native = IS_ENABLED(CONFIG_X86_32) ? PGNT_ABI_X86_32 :
-							   PGNT_ABI_X86_64;
+	enum pgbk_abi native = IS_ENABLED(CONFIG_X86_32) ? PGBK_ABI_X86_32 :
+							   PGBK_ABI_X86_64;
 	char *proto;
 	int err = 0;
 
@@ -128,9 +128,9 @@ static int pgnt_read_protocol(struct pgnt_be *be, enum pgnt_abi *abi)
 	if (!strcmp(proto, XEN_IO_PROTO_ABI_NATIVE))
 		*abi = native;
 	else if (!strcmp(proto, PGNT_PROTO_X86_32))
-		*abi = PGNT_ABI_X86_32;
+		*abi = PGBK_ABI_X86_32;
 	else if (!strcmp(proto, PGNT_PROTO_X86_64))
-		*abi = PGNT_ABI_X86_64;
+		*abi = PGBK_ABI_X86_64;
 	else
 		err = -EINVAL;
 	if (err)
@@ -141,7 +141,7 @@ static int pgnt_read_protocol(struct pgnt_be *be, enum pgnt_abi *abi)
 }
 
 /* Ring refs and event channel of one queue, from @dir. */
-static int pgnt_read_ring_keys(struct pgnt_be *be, const char *dir,
+static int pgbk_read_ring_keys(struct pgbk_be *be, const char *dir,
 			       unsigned int order, grant_ref_t *refs,
 			       evtchn_port_t *evtchn)
 {
@@ -171,7 +171,7 @@ static int pgnt_read_ring_keys(struct pgnt_be *be, const char *dir,
 	return 0;
 }
 
-static void pgnt_be_disconnect(struct pgnt_be *be)
+static void pgbk_be_disconnect(struct pgbk_be *be)
 {
 	unsigned int q;
 
@@ -179,7 +179,7 @@ static void pgnt_be_disconnect(struct pgnt_be *be)
 	if (!be->rings)
 		return;
 	for (q = 0; q < be->nr_rings; q++)
-		pgnt_ring_disconnect(&be->rings[q]);
+		pgbk_ring_disconnect(&be->rings[q]);
 	kfree(be->rings);
 	be->rings = NULL;
 	be->nr_rings = 0;
@@ -193,18 +193,18 @@ static void pgnt_be_disconnect(struct pgnt_be *be)
  * Read what the frontend wrote (every value range-checked: it is guest
  * input) and connect each of its rings.
  */
-static int pgnt_be_connect_rings(struct pgnt_be *be)
+static int pgbk_be_connect_rings(struct pgbk_be *be)
 {
 	struct xenbus_device *dev = be->dev;
 	grant_ref_t refs[PGNT_RING_PAGES_MAX];
 	unsigned int q, nq, order;
 	evtchn_port_t evtchn;
-	enum pgnt_abi abi;
+	enum pgbk_abi abi;
 	bool persistent;
 	int err, n;
 
 	lockdep_assert_held(&be->lock);
-	err = pgnt_read_protocol(be, &abi);
+	err = pgbk_read_protocol(be, &abi);
 	if (err)
 		return err;
 	nq = xenbus_read_unsigned(dev->otherend, PGNT_XS_NUM_QUEUES, 1);
@@ -226,11 +226,11 @@ static int pgnt_be_connect_rings(struct pgnt_be *be)
 	}
 	order = n;
 	/* Persistent grants only if both ends say so, for this connection. */
-	be->feature_persistent = READ_ONCE(pgnt_feature_persistent);
+	be->feature_persistent = READ_ONCE(pgbk_feature_persistent);
 	persistent = be->feature_persistent &&
 		     xenbus_read_unsigned(dev->otherend,
 					  PGNT_XS_FEATURE_PERSISTENT, 0) == 1;
-	pgnt_be_limits(be);
+	pgbk_be_limits(be);
 
 	be->rings = kcalloc(nq, sizeof(*be->rings), GFP_KERNEL);
 	if (!be->rings) {
@@ -239,7 +239,7 @@ static int pgnt_be_connect_rings(struct pgnt_be *be)
 	}
 	be->nr_rings = nq;
 	for (q = 0; q < nq; q++) {
-		struct pgnt_ring *ring = &be->rings[q];
+		struct pgbk_ring *ring = &be->rings[q];
 
 		ring->be = be;
 		ring->idx = q;
@@ -259,11 +259,11 @@ static int pgnt_be_connect_rings(struct pgnt_be *be)
 			xenbus_dev_fatal(dev, err, "allocating queue path");
 			goto out_disconnect;
 		}
-		err = pgnt_read_ring_keys(be, dir, order, refs, &evtchn);
+		err = pgbk_read_ring_keys(be, dir, order, refs, &evtchn);
 		kfree(dir);
 		if (err)
 			goto out_disconnect;
-		err = pgnt_ring_connect(&be->rings[q], refs, 1U << order,
+		err = pgbk_ring_connect(&be->rings[q], refs, 1U << order,
 					evtchn);
 		if (err)
 			goto out_disconnect;
@@ -273,12 +273,12 @@ static int pgnt_be_connect_rings(struct pgnt_be *be)
 	return 0;
 
 out_disconnect:
-	pgnt_be_disconnect(be);
+	pgbk_be_disconnect(be);
 	return err;
 }
 
 /* What the frontend reads once we are Connected. */
-static int pgnt_publish_keys(struct pgnt_be *be, struct xenbus_transaction xbt)
+static int pgbk_publish_keys(struct pgbk_be *be, struct xenbus_transaction xbt)
 {
 	struct block_device *bdev = be->bdev.bdev;
 	const struct pgnt_dev_limits *l = &be->limits;
@@ -323,7 +323,7 @@ static int pgnt_publish_keys(struct pgnt_be *be, struct xenbus_transaction xbt)
 	return err;
 }
 
-static int pgnt_be_publish(struct pgnt_be *be)
+static int pgbk_be_publish(struct pgbk_be *be)
 {
 	struct xenbus_device *dev = be->dev;
 	struct xenbus_transaction xbt;
@@ -335,7 +335,7 @@ static int pgnt_be_publish(struct pgnt_be *be)
 			xenbus_dev_fatal(dev, err, "starting transaction");
 			return err;
 		}
-		err = pgnt_publish_keys(be, xbt);
+		err = pgbk_publish_keys(be, xbt);
 		if (err) {
 			xenbus_transaction_end(xbt, 1);
 			xenbus_dev_fatal(dev, err, "writing %s", dev->nodename);
@@ -357,7 +357,7 @@ static int pgnt_be_publish(struct pgnt_be *be)
  * Connect once both the device (hotplug) and the frontend (Initialised or
  * Connected) are ready, whichever comes last.
  */
-static void pgnt_be_maybe_connect(struct pgnt_be *be)
+static void pgbk_be_maybe_connect(struct pgbk_be *be)
 {
 	struct xenbus_device *dev = be->dev;
 	unsigned int fe;
@@ -370,10 +370,10 @@ static void pgnt_be_maybe_connect(struct pgnt_be *be)
 	fe = xenbus_read_unsigned(dev->otherend, "state", XenbusStateUnknown);
 	if (fe != XenbusStateInitialised && fe != XenbusStateConnected)
 		return;
-	if (pgnt_be_connect_rings(be))
+	if (pgbk_be_connect_rings(be))
 		return;
-	if (pgnt_be_publish(be)) {
-		pgnt_be_disconnect(be);
+	if (pgbk_be_publish(be)) {
+		pgbk_be_disconnect(be);
 		return;
 	}
 	/* rmmod is refused while a guest is connected. */
@@ -385,10 +385,10 @@ static void pgnt_be_maybe_connect(struct pgnt_be *be)
 		 be->persistent ? "on" : "off");
 }
 
-static void pgnt_frontend_changed(struct xenbus_device *dev,
+static void pgbk_frontend_changed(struct xenbus_device *dev,
 				  enum xenbus_state fe)
 {
-	struct pgnt_be *be = dev_get_drvdata(&dev->dev);
+	struct pgbk_be *be = dev_get_drvdata(&dev->dev);
 
 	mutex_lock(&be->lock);
 	switch (fe) {
@@ -402,15 +402,15 @@ static void pgnt_frontend_changed(struct xenbus_device *dev,
 		    dev->state == XenbusStateClosing)
 			break;
 		/* Rings of an earlier connection the frontend dropped. */
-		pgnt_be_disconnect(be);
-		pgnt_be_maybe_connect(be);
+		pgbk_be_disconnect(be);
+		pgbk_be_maybe_connect(be);
 		break;
 	case XenbusStateClosing:
 		xenbus_switch_state(dev, XenbusStateClosing);
 		break;
 	case XenbusStateClosed:
 		/* Waits for the I/O in flight, then frees everything. */
-		pgnt_be_disconnect(be);
+		pgbk_be_disconnect(be);
 		xenbus_switch_state(dev, XenbusStateClosed);
 		if (xenbus_dev_is_online(dev))
 			break;
@@ -431,18 +431,18 @@ static void pgnt_frontend_changed(struct xenbus_device *dev,
 /* ---- probe / remove ---- */
 
 /* What the frontend reads before it sets up its rings. */
-static int pgnt_advertise(struct pgnt_be *be)
+static int pgbk_advertise(struct pgbk_be *be)
 {
 	struct xenbus_device *dev = be->dev;
-	unsigned int nq = READ_ONCE(pgnt_max_queues);
+	unsigned int nq = READ_ONCE(pgbk_max_queues);
 	int err;
 
 	if (!nq)
 		nq = num_online_cpus();
 	be->max_queues = clamp_t(unsigned int, nq, 1, PGNT_QUEUES_MAX);
-	be->max_order = pgnt_max_ring_page_order;
-	be->max_indirect = pgnt_max_indirect_segments;
-	be->feature_persistent = READ_ONCE(pgnt_feature_persistent);
+	be->max_order = pgbk_max_ring_page_order;
+	be->max_indirect = pgbk_max_indirect_segments;
+	be->feature_persistent = READ_ONCE(pgbk_feature_persistent);
 
 	err = xenbus_printf(XBT_NIL, dev->nodename, PGNT_XS_MAX_QUEUES, "%u",
 			    be->max_queues);
@@ -463,8 +463,8 @@ static int pgnt_advertise(struct pgnt_be *be)
 	return err;
 }
 
-/* Undo pgnt_probe(), partial or not. */
-static void pgnt_be_free(struct pgnt_be *be)
+/* Undo pgbk_probe(), partial or not. */
+static void pgbk_be_free(struct pgbk_be *be)
 {
 	struct xenbus_device *dev = be->dev;
 
@@ -474,20 +474,20 @@ static void pgnt_be_free(struct pgnt_be *be)
 		be->watching = false;
 	}
 	mutex_lock(&be->lock);
-	pgnt_be_disconnect(be);
+	pgbk_be_disconnect(be);
 	pgnt_bdev_close(&be->bdev);
 	mutex_unlock(&be->lock);
 	if (be->sysfs)
-		sysfs_remove_group(&dev->dev.kobj, &pgnt_stats_group);
-	pgnt_dom_put(be->dom);
+		sysfs_remove_group(&dev->dev.kobj, &pgbk_stats_group);
+	pgbk_dom_put(be->dom);
 	dev_set_drvdata(&dev->dev, NULL);
 	kfree(be);
 }
 
-static int pgnt_probe(struct xenbus_device *dev,
+static int pgbk_probe(struct xenbus_device *dev,
 		      const struct xenbus_device_id *id)
 {
-	struct pgnt_be *be;
+	struct pgbk_be *be;
 	int err;
 
 	be = pgnt_kzalloc_obj(*be, GFP_KERNEL);
@@ -499,22 +499,22 @@ static int pgnt_probe(struct xenbus_device *dev,
 	mutex_init(&be->lock);
 	dev_set_drvdata(&dev->dev, be);
 
-	be->dom = pgnt_dom_get(dev->otherend_id);
+	be->dom = pgbk_dom_get(dev->otherend_id);
 	if (!be->dom) {
 		err = -ENOMEM;
 		xenbus_dev_fatal(dev, err, "allocating domain budget");
 		goto out_free;
 	}
-	err = sysfs_create_group(&dev->dev.kobj, &pgnt_stats_group);
+	err = sysfs_create_group(&dev->dev.kobj, &pgbk_stats_group);
 	if (err) {
 		xenbus_dev_fatal(dev, err, "creating statistics");
 		goto out_free;
 	}
 	be->sysfs = true;
-	err = pgnt_advertise(be);
+	err = pgbk_advertise(be);
 	if (err)
 		goto out_free;
-	err = xenbus_watch_pathfmt(dev, &be->watch, NULL, pgnt_backend_changed,
+	err = xenbus_watch_pathfmt(dev, &be->watch, NULL, pgbk_backend_changed,
 				   "%s/%s", dev->nodename,
 				   PGNT_XS_PHYSICAL_DEVICE);
 	if (err)
@@ -526,37 +526,37 @@ static int pgnt_probe(struct xenbus_device *dev,
 	return 0;
 
 out_free:
-	pgnt_be_free(be);
+	pgbk_be_free(be);
 	return err;
 }
 
-static PGNT_XENBUS_REMOVE_RET pgnt_remove(struct xenbus_device *dev)
+static PGNT_XENBUS_REMOVE_RET pgbk_remove(struct xenbus_device *dev)
 {
-	struct pgnt_be *be = dev_get_drvdata(&dev->dev);
+	struct pgbk_be *be = dev_get_drvdata(&dev->dev);
 
 	if (be)
-		pgnt_be_free(be);
+		pgbk_be_free(be);
 	return PGNT_XENBUS_REMOVE_OK;
 }
 
-static const struct xenbus_device_id pgnt_ids[] = {
+static const struct xenbus_device_id pgbk_ids[] = {
 	{ "vbd" },
 	{ "" }
 };
 
 /* Named "vbd" like the stock backend, so that only one can register. */
-static struct xenbus_driver pgnt_driver = {
-	.ids = pgnt_ids,
-	.probe = pgnt_probe,
-	.remove = pgnt_remove,
-	.otherend_changed = pgnt_frontend_changed,
+static struct xenbus_driver pgbk_driver = {
+	.ids = pgbk_ids,
+	.probe = pgbk_probe,
+	.remove = pgbk_remove,
+	.otherend_changed = pgbk_frontend_changed,
 };
 
-int pgnt_xenbus_init(void)
+int pgbk_xenbus_init(void)
 {
 	int err;
 
-	err = xenbus_register_backend(&pgnt_driver);
+	err = xenbus_register_backend(&pgbk_driver);
 	if (err == -EBUSY)
 		pr_err("a \"vbd\" backend (stock xen-blkback?) is already registered: unload it first\n");
 	else if (err)
@@ -564,7 +564,7 @@ int pgnt_xenbus_init(void)
 	return err;
 }
 
-void pgnt_xenbus_fini(void)
+void pgbk_xenbus_fini(void)
 {
-	xenbus_unregister_driver(&pgnt_driver);
+	xenbus_unregister_driver(&pgbk_driver);
 }
