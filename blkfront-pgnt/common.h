@@ -3,19 +3,19 @@
  * xen-blkfront-pgnt: private types shared by the frontend's files.
  *
  * Lifetimes and locking in one place:
- *  - struct pgnt_info is one virtual disk (one xenbus device).  Its mutex
+ *  - struct pgfe_info is one virtual disk (one xenbus device).  Its mutex
  *    serialises the control plane: xenbus state changes, resume, remove and
  *    the sysfs readers that walk the rings.
  *  - The rings, and everything negotiated with the backend, change only
  *    while the disk's queue is quiesced and the rings' interrupts are
  *    unbound, so the I/O path reads them without the mutex.
- *  - struct pgnt_ring is one shared ring (one blk-mq hardware queue).  Its
+ *  - struct pgfe_ring is one shared ring (one blk-mq hardware queue).  Its
  *    spinlock covers the ring indexes, the request ids, the shadow entries,
  *    the ring's page pool and its counters; no lock is shared between rings
  *    on the I/O path.
  */
-#ifndef PGNT_FRONT_COMMON_H
-#define PGNT_FRONT_COMMON_H
+#ifndef PGFE_FRONT_COMMON_H
+#define PGFE_FRONT_COMMON_H
 
 #include <linux/atomic.h>
 #include <linux/blk-mq.h>
@@ -33,25 +33,25 @@
 #include "pgnt_copy.h"
 #include "pgnt_vdev.h"
 
-#define PGNT_DEV_NAME		"xvd"
+#define PGFE_DEV_NAME		"xvd"
 
 /* A grant reference we do not hold. */
-#define PGNT_GREF_NONE		((grant_ref_t)~0U)
+#define PGFE_GREF_NONE		((grant_ref_t)~0U)
 
 /* Module parameters (main.c), under their stock names. */
-extern unsigned int pgnt_max_indirect_segments;
-extern unsigned int pgnt_max_queues;
-extern unsigned int pgnt_max_ring_page_order;
-extern bool pgnt_feature_persistent;
-extern bool pgnt_trusted;
+extern unsigned int pgfe_max_indirect_segments;
+extern unsigned int pgfe_max_queues;
+extern unsigned int pgfe_max_ring_page_order;
+extern bool pgfe_feature_persistent;
+extern bool pgfe_trusted;
 
 /*
  * Grants of this module, all devices (main.c): issued and not yet ended,
  * and handed to the grant-table code because the backend still mapped
  * them when we ended them (it frees them later, out of our sight).
  */
-extern atomic_long_t pgnt_grants_held;
-extern atomic_long_t pgnt_grants_deferred;
+extern atomic_long_t pgfe_grants_held;
+extern atomic_long_t pgfe_grants_deferred;
 
 /*
  * One frontend-owned page that carries data (or an indirect segment array)
@@ -60,15 +60,15 @@ extern atomic_long_t pgnt_grants_deferred;
  * backend refuses to let go of can be abandoned to the grant-table code
  * without affecting the request's own buffers.
  */
-struct pgnt_gnt {
+struct pgfe_gnt {
 	struct list_head node;		/* on pool.free while idle */
 	struct page *page;
-	grant_ref_t gref;		/* PGNT_GREF_NONE when not granted */
+	grant_ref_t gref;		/* PGFE_GREF_NONE when not granted */
 	bool persistent;		/* granted for the pool's lifetime */
 };
 
 /* The per-ring page pool (pool.c); all fields under the ring's lock. */
-struct pgnt_pool {
+struct pgfe_pool {
 	struct list_head free;		/* idle pages, most recently used first */
 	unsigned int nr_free;
 	unsigned int nr_pages;		/* pages owned, idle or in use */
@@ -77,7 +77,7 @@ struct pgnt_pool {
 };
 
 /* Counters of one ring, under the ring's lock; summed for sysfs. */
-struct pgnt_ring_stats {
+struct pgfe_ring_stats {
 	u64 requests;
 	u64 rd_sectors;
 	u64 wr_sectors;
@@ -91,9 +91,9 @@ struct pgnt_ring_stats {
 };
 
 /* What a request in flight holds; one per ring slot, indexed by its id. */
-struct pgnt_shadow {
+struct pgfe_shadow {
 	struct request *rq;		/* NULL while the id is free */
-	struct pgnt_gnt **gnts;		/* data pages, then indirect pages */
+	struct pgfe_gnt **gnts;		/* data pages, then indirect pages */
 	struct scatterlist *sg;		/* the request's data, mapped */
 	unsigned int nr_data;
 	unsigned int nr_ind;
@@ -102,15 +102,15 @@ struct pgnt_shadow {
 	bool classic;			/* grants end at completion */
 };
 
-struct pgnt_info;
+struct pgfe_info;
 
-struct pgnt_ring {
+struct pgfe_ring {
 	/*
 	 * Protects front, ids, shadow, pool and st: taken by queue_rq and by
 	 * the ring's interrupt handler, with interrupts disabled.
 	 */
 	spinlock_t lock;
-	struct pgnt_info *info;
+	struct pgfe_info *info;
 	unsigned int index;
 
 	struct blkif_front_ring front;
@@ -123,24 +123,24 @@ struct pgnt_ring {
 
 	struct pgnt_ids ids;
 	u32 *id_links;
-	struct pgnt_shadow *shadow;	/* ring_entries of them */
-	struct pgnt_gnt **gnt_store;
+	struct pgfe_shadow *shadow;	/* ring_entries of them */
+	struct pgfe_gnt **gnt_store;
 	struct scatterlist *sg_store;
 
-	struct pgnt_pool pool;
-	struct pgnt_ring_stats st;
+	struct pgfe_pool pool;
+	struct pgfe_ring_stats st;
 	char irq_name[32];
 };
 
-enum pgnt_conn {
-	PGNT_DISCONNECTED,	/* no rings; I/O fails */
-	PGNT_CONNECTED,		/* rings up, I/O flows */
-	PGNT_SUSPENDED,		/* rings torn down, requests held for replay */
-	PGNT_BROKEN,		/* the backend misbehaved; I/O fails */
+enum pgfe_conn {
+	PGFE_DISCONNECTED,	/* no rings; I/O fails */
+	PGFE_CONNECTED,		/* rings up, I/O flows */
+	PGFE_SUSPENDED,		/* rings torn down, requests held for replay */
+	PGFE_BROKEN,		/* the backend misbehaved; I/O fails */
 };
 
 /* Everything negotiated with one backend; fixed between reconnects. */
-struct pgnt_features {
+struct pgfe_features {
 	unsigned int nr_rings;
 	unsigned int ring_order;
 	unsigned int ring_entries;
@@ -157,11 +157,11 @@ struct pgnt_features {
 	unsigned int discard_alignment;
 };
 
-struct pgnt_info {
+struct pgfe_info {
 	struct xenbus_device *xbdev;
 	/* Serialises the control plane (see the comment at the top). */
 	struct mutex mutex;
-	enum pgnt_conn state;		/* written under mutex, read anywhere */
+	enum pgfe_conn state;		/* written under mutex, read anywhere */
 
 	u32 vdevice;
 	u32 handle;
@@ -174,8 +174,8 @@ struct pgnt_info {
 	bool have_tag_set;
 	bool quiesced;			/* by us, under mutex */
 
-	struct pgnt_features f;
-	struct pgnt_ring *rings;	/* f.nr_rings of them */
+	struct pgfe_features f;
+	struct pgfe_ring *rings;	/* f.nr_rings of them */
 
 	/* Disk geometry from the backend. */
 	u64 sectors;
@@ -198,46 +198,46 @@ struct pgnt_info {
 
 	u64 reconnects;			/* under mutex */
 	/* Counters of rings already torn down, under mutex. */
-	struct pgnt_ring_stats retired;
+	struct pgfe_ring_stats retired;
 };
 
 /* Private part of each blk-mq request. */
-struct pgnt_rq_pdu {
+struct pgfe_rq_pdu {
 	blk_status_t status;
 };
 
 /* xenbus.c */
-int pgnt_xenbus_init(void);
-void pgnt_xenbus_fini(void);
+int pgfe_xenbus_init(void);
+void pgfe_xenbus_fini(void);
 
 /* ring.c */
-extern const struct blk_mq_ops pgnt_mq_ops;
-int pgnt_ring_setup(struct pgnt_info *info, struct pgnt_ring *ring);
-int pgnt_ring_alloc_slots(struct pgnt_ring *ring);
-void pgnt_ring_teardown(struct pgnt_ring *ring, struct list_head *keep);
-void pgnt_resplit_work(struct work_struct *work);
-void pgnt_flush_off_work(struct work_struct *work);
+extern const struct blk_mq_ops pgfe_mq_ops;
+int pgfe_ring_setup(struct pgfe_info *info, struct pgfe_ring *ring);
+int pgfe_ring_alloc_slots(struct pgfe_ring *ring);
+void pgfe_ring_teardown(struct pgfe_ring *ring, struct list_head *keep);
+void pgfe_resplit_work(struct work_struct *work);
+void pgfe_flush_off_work(struct work_struct *work);
 
 /* pool.c */
-void pgnt_pool_init(struct pgnt_pool *pool, unsigned int cap);
-struct pgnt_gnt *pgnt_pool_get(struct pgnt_ring *ring, bool *reused);
-void pgnt_pool_put(struct pgnt_ring *ring, struct pgnt_gnt *g);
-int pgnt_gnt_grant(struct pgnt_ring *ring, struct pgnt_gnt *g, bool readonly);
-bool pgnt_gnt_end(struct pgnt_ring *ring, struct pgnt_gnt *g);
-void pgnt_pool_drain(struct pgnt_ring *ring);
+void pgfe_pool_init(struct pgfe_pool *pool, unsigned int cap);
+struct pgfe_gnt *pgfe_pool_get(struct pgfe_ring *ring, bool *reused);
+void pgfe_pool_put(struct pgfe_ring *ring, struct pgfe_gnt *g);
+int pgfe_gnt_grant(struct pgfe_ring *ring, struct pgfe_gnt *g, bool readonly);
+bool pgfe_gnt_end(struct pgfe_ring *ring, struct pgfe_gnt *g);
+void pgfe_pool_drain(struct pgfe_ring *ring);
 
 /* disk.c */
-int pgnt_minors_reserve(u32 first, u32 nr);
-void pgnt_minors_release(u32 first, u32 nr);
-int pgnt_disk_create(struct pgnt_info *info);
-void pgnt_disk_update(struct pgnt_info *info);
-void pgnt_disk_destroy(struct pgnt_info *info);
-void pgnt_disk_fill_limits(const struct pgnt_info *info,
+int pgfe_minors_reserve(u32 first, u32 nr);
+void pgfe_minors_release(u32 first, u32 nr);
+int pgfe_disk_create(struct pgfe_info *info);
+void pgfe_disk_update(struct pgfe_info *info);
+void pgfe_disk_destroy(struct pgfe_info *info);
+void pgfe_disk_fill_limits(const struct pgfe_info *info,
 			   struct pgnt_qlim *lim);
 
 /* stats.c */
-void pgnt_stats_retire(struct pgnt_info *info,
-		       const struct pgnt_ring_stats *st);
-extern const struct attribute_group *pgnt_disk_groups[];
+void pgfe_stats_retire(struct pgfe_info *info,
+		       const struct pgfe_ring_stats *st);
+extern const struct attribute_group *pgfe_disk_groups[];
 
-#endif /* PGNT_FRONT_COMMON_H */
+#endif /* PGFE_FRONT_COMMON_H */

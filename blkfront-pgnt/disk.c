@@ -19,19 +19,19 @@ static_assert(PGNT_VDEV_NAME_MAX <= DISK_NAME_LEN);
  * Minor ranges owned by our disks, so that two vbds naming overlapping
  * numbers (say 51712 and an extended alias of it) are refused.
  */
-struct pgnt_minor_range {
+struct pgfe_minor_range {
 	struct list_head node;
 	u32 first;
 	u32 nr;
 };
 
-static LIST_HEAD(pgnt_minor_ranges);
-/* Protects pgnt_minor_ranges; taken by probe and remove only. */
-static DEFINE_MUTEX(pgnt_minor_lock);
+static LIST_HEAD(pgfe_minor_ranges);
+/* Protects pgfe_minor_ranges; taken by probe and remove only. */
+static DEFINE_MUTEX(pgfe_minor_lock);
 
-int pgnt_minors_reserve(u32 first, u32 nr)
+int pgfe_minors_reserve(u32 first, u32 nr)
 {
-	struct pgnt_minor_range *r, *new;
+	struct pgfe_minor_range *r, *new;
 	int err = 0;
 
 	new = pgnt_kzalloc_obj(*new, GFP_KERNEL);
@@ -39,39 +39,39 @@ int pgnt_minors_reserve(u32 first, u32 nr)
 		return -ENOMEM;
 	new->first = first;
 	new->nr = nr;
-	mutex_lock(&pgnt_minor_lock);
-	list_for_each_entry(r, &pgnt_minor_ranges, node) {
+	mutex_lock(&pgfe_minor_lock);
+	list_for_each_entry(r, &pgfe_minor_ranges, node) {
 		if (first < r->first + r->nr && r->first < first + nr) {
 			err = -EBUSY;
 			break;
 		}
 	}
 	if (!err)
-		list_add(&new->node, &pgnt_minor_ranges);
-	mutex_unlock(&pgnt_minor_lock);
+		list_add(&new->node, &pgfe_minor_ranges);
+	mutex_unlock(&pgfe_minor_lock);
 	if (err)
 		kfree(new);
 	return err;
 }
 
-void pgnt_minors_release(u32 first, u32 nr)
+void pgfe_minors_release(u32 first, u32 nr)
 {
-	struct pgnt_minor_range *r;
+	struct pgfe_minor_range *r;
 
-	mutex_lock(&pgnt_minor_lock);
-	list_for_each_entry(r, &pgnt_minor_ranges, node) {
+	mutex_lock(&pgfe_minor_lock);
+	list_for_each_entry(r, &pgfe_minor_ranges, node) {
 		if (r->first == first && r->nr == nr) {
 			list_del(&r->node);
 			kfree(r);
 			break;
 		}
 	}
-	mutex_unlock(&pgnt_minor_lock);
+	mutex_unlock(&pgfe_minor_lock);
 }
 
-void pgnt_disk_fill_limits(const struct pgnt_info *info, struct pgnt_qlim *lim)
+void pgfe_disk_fill_limits(const struct pgfe_info *info, struct pgnt_qlim *lim)
 {
-	const struct pgnt_features *f = &info->f;
+	const struct pgfe_features *f = &info->f;
 
 	memset(lim, 0, sizeof(*lim));
 	lim->logical_block_size = info->sector_size;
@@ -92,29 +92,29 @@ void pgnt_disk_fill_limits(const struct pgnt_info *info, struct pgnt_qlim *lim)
 	lim->fua = f->fua;
 }
 
-static const struct block_device_operations pgnt_fops = {
+static const struct block_device_operations pgfe_fops = {
 	.owner = THIS_MODULE,
 };
 
-static int pgnt_tag_set_init(struct pgnt_info *info)
+static int pgfe_tag_set_init(struct pgfe_info *info)
 {
 	struct blk_mq_tag_set *set = &info->tag_set;
 	int err;
 
 	memset(set, 0, sizeof(*set));
-	set->ops = &pgnt_mq_ops;
+	set->ops = &pgfe_mq_ops;
 	set->nr_hw_queues = info->f.nr_rings;
 	set->queue_depth = info->f.ring_entries;
 	set->numa_node = NUMA_NO_NODE;
 	set->flags = PGNT_BLK_MQ_F_SHOULD_MERGE;
-	set->cmd_size = sizeof(struct pgnt_rq_pdu);
+	set->cmd_size = sizeof(struct pgfe_rq_pdu);
 	err = blk_mq_alloc_tag_set(set);
 	if (!err)
 		info->have_tag_set = true;
 	return err;
 }
 
-static void pgnt_disk_set_state(struct pgnt_info *info)
+static void pgfe_disk_set_state(struct pgfe_info *info)
 {
 	bool ro = (info->vdisk_info & VDISK_READONLY) != 0;
 
@@ -124,16 +124,16 @@ static void pgnt_disk_set_state(struct pgnt_info *info)
 }
 
 /* First connect: the tag set and the gendisk, added to the system. */
-int pgnt_disk_create(struct pgnt_info *info)
+int pgfe_disk_create(struct pgfe_info *info)
 {
 	struct pgnt_qlim lim;
 	struct gendisk *gd;
 	int err;
 
-	err = pgnt_tag_set_init(info);
+	err = pgfe_tag_set_init(info);
 	if (err)
 		return err;
-	pgnt_disk_fill_limits(info, &lim);
+	pgfe_disk_fill_limits(info, &lim);
 	gd = pgnt_alloc_disk(&info->tag_set, &lim, info, info->nr_minors);
 	if (IS_ERR(gd)) {
 		err = PTR_ERR(gd);
@@ -141,14 +141,14 @@ int pgnt_disk_create(struct pgnt_info *info)
 	}
 	gd->major = PGNT_VBD_MAJOR;
 	gd->first_minor = info->first_minor;
-	gd->fops = &pgnt_fops;
+	gd->fops = &pgfe_fops;
 	gd->private_data = info;
 	pgnt_vdev_name(gd->disk_name, info->first_minor, info->parts_per_disk);
 	set_capacity(gd, info->sectors);
 	info->gd = gd;
-	pgnt_disk_set_state(info);
+	pgfe_disk_set_state(info);
 
-	err = pgnt_device_add_disk(&info->xbdev->dev, gd, pgnt_disk_groups);
+	err = pgnt_device_add_disk(&info->xbdev->dev, gd, pgfe_disk_groups);
 	if (err)
 		goto out_free_disk;
 	return 0;
@@ -163,22 +163,22 @@ out_free_tag_set:
 }
 
 /* Reconnect: the new backend's limits, size and mode. */
-void pgnt_disk_update(struct pgnt_info *info)
+void pgfe_disk_update(struct pgfe_info *info)
 {
 	struct pgnt_qlim lim;
 	int err;
 
-	pgnt_disk_fill_limits(info, &lim);
+	pgfe_disk_fill_limits(info, &lim);
 	err = pgnt_update_limits(info->gd, &lim);
 	if (err)
 		dev_warn(&info->xbdev->dev, "cannot update queue limits: %d\n",
 			 err);
 	set_capacity_and_notify(info->gd, info->sectors);
-	pgnt_disk_set_state(info);
+	pgfe_disk_set_state(info);
 }
 
 /* Remove the disk; I/O already fails (state is not connected). */
-void pgnt_disk_destroy(struct pgnt_info *info)
+void pgfe_disk_destroy(struct pgfe_info *info)
 {
 	if (info->gd) {
 		del_gendisk(info->gd);

@@ -17,50 +17,50 @@
 
 #include "common.h"
 
-unsigned int pgnt_max_indirect_segments = PGNT_FRONT_INDIRECT_SEGS_DEFAULT;
-module_param_named(max_indirect_segments, pgnt_max_indirect_segments, uint,
+unsigned int pgfe_max_indirect_segments = PGNT_FRONT_INDIRECT_SEGS_DEFAULT;
+module_param_named(max_indirect_segments, pgfe_max_indirect_segments, uint,
 		   0444);
 MODULE_PARM_DESC(max_indirect_segments,
 		 "Maximum segments per indirect request (default 32, 0 disables indirect)");
 
-unsigned int pgnt_max_queues = 4;
-module_param_named(max_queues, pgnt_max_queues, uint, 0444);
+unsigned int pgfe_max_queues = 4;
+module_param_named(max_queues, pgfe_max_queues, uint, 0444);
 MODULE_PARM_DESC(max_queues,
 		 "Maximum queues (rings) per virtual disk (default 4, capped by CPUs and backend)");
 
-unsigned int pgnt_max_ring_page_order;
-module_param_named(max_ring_page_order, pgnt_max_ring_page_order, uint, 0444);
+unsigned int pgfe_max_ring_page_order;
+module_param_named(max_ring_page_order, pgfe_max_ring_page_order, uint, 0444);
 MODULE_PARM_DESC(max_ring_page_order,
 		 "Ring size as a page order, 0-4 (default 0: one page)");
 
-bool pgnt_feature_persistent = true;
-module_param_named(feature_persistent, pgnt_feature_persistent, bool, 0644);
+bool pgfe_feature_persistent = true;
+module_param_named(feature_persistent, pgfe_feature_persistent, bool, 0644);
 MODULE_PARM_DESC(feature_persistent,
 		 "Offer persistent grants to the backend (default Y; re-read at every connect)");
 
-bool pgnt_trusted = true;
-module_param_named(trusted, pgnt_trusted, bool, 0644);
+bool pgfe_trusted = true;
+module_param_named(trusted, pgfe_trusted, bool, 0644);
 MODULE_PARM_DESC(trusted,
 		 "Trust backends: N bounces all data through frontend-owned pages (default Y)");
 
-atomic_long_t pgnt_grants_held = ATOMIC_LONG_INIT(0);
-atomic_long_t pgnt_grants_deferred = ATOMIC_LONG_INIT(0);
+atomic_long_t pgfe_grants_held = ATOMIC_LONG_INIT(0);
+atomic_long_t pgfe_grants_deferred = ATOMIC_LONG_INIT(0);
 
-static int pgnt_param_get_count(char *buf, const struct kernel_param *kp)
+static int pgfe_param_get_count(char *buf, const struct kernel_param *kp)
 {
 	return scnprintf(buf, PAGE_SIZE, "%ld\n",
 			 atomic_long_read((atomic_long_t *)kp->arg));
 }
 
-static const struct kernel_param_ops pgnt_count_ops = {
-	.get = pgnt_param_get_count,
+static const struct kernel_param_ops pgfe_count_ops = {
+	.get = pgfe_param_get_count,
 };
 
 /* Read-only counters, for leak checks from userspace (no set op). */
-module_param_cb(grants_held, &pgnt_count_ops, &pgnt_grants_held, 0444);
+module_param_cb(grants_held, &pgfe_count_ops, &pgfe_grants_held, 0444);
 MODULE_PARM_DESC(grants_held,
 		 "Grants issued to backends and not yet ended, all devices (read-only)");
-module_param_cb(grants_deferred, &pgnt_count_ops, &pgnt_grants_deferred,
+module_param_cb(grants_deferred, &pgfe_count_ops, &pgfe_grants_deferred,
 		0444);
 MODULE_PARM_DESC(grants_deferred,
 		 "Grants ended while a backend still mapped them, left to the grant table (read-only)");
@@ -85,7 +85,7 @@ static_assert(PGNT_XEN_PAGE_SIZE == XEN_PAGE_SIZE);
 static_assert(PGNT_SECTOR_SHIFT == SECTOR_SHIFT);
 static_assert(PGNT_RING_PAGES_MAX == XENBUS_MAX_RING_GRANTS);
 
-static int __init pgnt_front_init(void)
+static int __init pgfe_front_init(void)
 {
 	int err;
 
@@ -102,23 +102,23 @@ static int __init pgnt_front_init(void)
 		       PAGE_SIZE);
 		return -ENODEV;
 	}
-	if (pgnt_max_ring_page_order > PGNT_RING_PAGE_ORDER_MAX) {
+	if (pgfe_max_ring_page_order > PGNT_RING_PAGE_ORDER_MAX) {
 		pr_info("max_ring_page_order %u too large, using %u\n",
-			pgnt_max_ring_page_order, PGNT_RING_PAGE_ORDER_MAX);
-		pgnt_max_ring_page_order = PGNT_RING_PAGE_ORDER_MAX;
+			pgfe_max_ring_page_order, PGNT_RING_PAGE_ORDER_MAX);
+		pgfe_max_ring_page_order = PGNT_RING_PAGE_ORDER_MAX;
 	}
-	if (pgnt_max_indirect_segments > PGNT_SEGS_WIRE_MAX) {
+	if (pgfe_max_indirect_segments > PGNT_SEGS_WIRE_MAX) {
 		pr_info("max_indirect_segments %u too large, using %u\n",
-			pgnt_max_indirect_segments, PGNT_SEGS_WIRE_MAX);
-		pgnt_max_indirect_segments = PGNT_SEGS_WIRE_MAX;
+			pgfe_max_indirect_segments, PGNT_SEGS_WIRE_MAX);
+		pgfe_max_indirect_segments = PGNT_SEGS_WIRE_MAX;
 	}
-	if (!pgnt_max_queues || pgnt_max_queues > PGNT_QUEUES_MAX) {
+	if (!pgfe_max_queues || pgfe_max_queues > PGNT_QUEUES_MAX) {
 		pr_info("max_queues %u out of range, using %u\n",
-			pgnt_max_queues, PGNT_QUEUES_MAX);
-		pgnt_max_queues = PGNT_QUEUES_MAX;
+			pgfe_max_queues, PGNT_QUEUES_MAX);
+		pgfe_max_queues = PGNT_QUEUES_MAX;
 	}
 
-	err = register_blkdev(PGNT_VBD_MAJOR, PGNT_DEV_NAME);
+	err = register_blkdev(PGNT_VBD_MAJOR, PGFE_DEV_NAME);
 	if (err) {
 		if (err == -EBUSY)
 			pr_err("major %d is taken: xen_blkfront is loaded; unload it first\n",
@@ -129,7 +129,7 @@ static int __init pgnt_front_init(void)
 		return err;
 	}
 
-	err = pgnt_xenbus_init();
+	err = pgfe_xenbus_init();
 	if (err) {
 		pr_err("cannot register the vbd xenbus driver: %d\n", err);
 		goto out_unregister_blkdev;
@@ -138,18 +138,18 @@ static int __init pgnt_front_init(void)
 	return 0;
 
 out_unregister_blkdev:
-	unregister_blkdev(PGNT_VBD_MAJOR, PGNT_DEV_NAME);
+	unregister_blkdev(PGNT_VBD_MAJOR, PGFE_DEV_NAME);
 	return err;
 }
-module_init(pgnt_front_init);
+module_init(pgfe_front_init);
 
-static void __exit pgnt_front_exit(void)
+static void __exit pgfe_front_exit(void)
 {
-	pgnt_xenbus_fini();
-	unregister_blkdev(PGNT_VBD_MAJOR, PGNT_DEV_NAME);
+	pgfe_xenbus_fini();
+	unregister_blkdev(PGNT_VBD_MAJOR, PGFE_DEV_NAME);
 	pr_info("unloaded\n");
 }
-module_exit(pgnt_front_exit);
+module_exit(pgfe_front_exit);
 
 MODULE_DESCRIPTION("Xen PV block frontend with per-queue persistent grant pools");
 MODULE_LICENSE("GPL");

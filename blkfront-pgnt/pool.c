@@ -23,7 +23,7 @@
 
 #include "common.h"
 
-void pgnt_pool_init(struct pgnt_pool *pool, unsigned int cap)
+void pgfe_pool_init(struct pgfe_pool *pool, unsigned int cap)
 {
 	INIT_LIST_HEAD(&pool->free);
 	pool->nr_free = 0;
@@ -32,7 +32,7 @@ void pgnt_pool_init(struct pgnt_pool *pool, unsigned int cap)
 	pool->nr_persistent = 0;
 }
 
-int pgnt_gnt_grant(struct pgnt_ring *ring, struct pgnt_gnt *g, bool readonly)
+int pgfe_gnt_grant(struct pgfe_ring *ring, struct pgfe_gnt *g, bool readonly)
 {
 	int ref;
 
@@ -43,7 +43,7 @@ int pgnt_gnt_grant(struct pgnt_ring *ring, struct pgnt_gnt *g, bool readonly)
 		return ref;
 	g->gref = ref;
 	ring->st.gnt_new++;
-	atomic_long_inc(&pgnt_grants_held);
+	atomic_long_inc(&pgfe_grants_held);
 	return 0;
 }
 
@@ -52,14 +52,14 @@ int pgnt_gnt_grant(struct pgnt_ring *ring, struct pgnt_gnt *g, bool readonly)
  * the page then belongs to the grant-table code, which frees it once the
  * mapping is gone, and @g has been dropped from the pool.
  */
-bool pgnt_gnt_end(struct pgnt_ring *ring, struct pgnt_gnt *g)
+bool pgfe_gnt_end(struct pgfe_ring *ring, struct pgfe_gnt *g)
 {
 	lockdep_assert_held(&ring->lock);
-	if (g->gref == PGNT_GREF_NONE)
+	if (g->gref == PGFE_GREF_NONE)
 		return true;
-	atomic_long_dec(&pgnt_grants_held);
+	atomic_long_dec(&pgfe_grants_held);
 	if (gnttab_try_end_foreign_access(g->gref)) {
-		g->gref = PGNT_GREF_NONE;
+		g->gref = PGFE_GREF_NONE;
 		if (g->persistent) {
 			g->persistent = false;
 			ring->pool.nr_persistent--;
@@ -67,7 +67,7 @@ bool pgnt_gnt_end(struct pgnt_ring *ring, struct pgnt_gnt *g)
 		return true;
 	}
 	pgnt_gnttab_end_deferred(g->gref, g->page);
-	atomic_long_inc(&pgnt_grants_deferred);
+	atomic_long_inc(&pgfe_grants_deferred);
 	ring->st.gnt_abandoned++;
 	if (g->persistent)
 		ring->pool.nr_persistent--;
@@ -76,9 +76,9 @@ bool pgnt_gnt_end(struct pgnt_ring *ring, struct pgnt_gnt *g)
 	return false;
 }
 
-static struct pgnt_gnt *pgnt_pool_grow(struct pgnt_ring *ring)
+static struct pgfe_gnt *pgfe_pool_grow(struct pgfe_ring *ring)
 {
-	struct pgnt_gnt *g;
+	struct pgfe_gnt *g;
 
 	if (ring->pool.nr_pages >= ring->pool.cap)
 		return NULL;
@@ -89,9 +89,9 @@ static struct pgnt_gnt *pgnt_pool_grow(struct pgnt_ring *ring)
 	g->page = alloc_page(GFP_ATOMIC | __GFP_NOWARN | __GFP_ZERO);
 	if (!g->page)
 		goto out_free_gnt;
-	g->gref = PGNT_GREF_NONE;
+	g->gref = PGFE_GREF_NONE;
 	if (ring->info->f.persistent) {
-		if (pgnt_gnt_grant(ring, g, false))
+		if (pgfe_gnt_grant(ring, g, false))
 			goto out_free_page;
 		g->persistent = true;
 		ring->pool.nr_persistent++;
@@ -111,12 +111,12 @@ out_free_gnt:
  * use.  @reused tells whether an existing grant serves it.  NULL when the
  * pool is exhausted (the request is retried later).
  */
-struct pgnt_gnt *pgnt_pool_get(struct pgnt_ring *ring, bool *reused)
+struct pgfe_gnt *pgfe_pool_get(struct pgfe_ring *ring, bool *reused)
 {
-	struct pgnt_gnt *g;
+	struct pgfe_gnt *g;
 
 	lockdep_assert_held(&ring->lock);
-	g = list_first_entry_or_null(&ring->pool.free, struct pgnt_gnt, node);
+	g = list_first_entry_or_null(&ring->pool.free, struct pgfe_gnt, node);
 	if (g) {
 		list_del(&g->node);
 		ring->pool.nr_free--;
@@ -124,10 +124,10 @@ struct pgnt_gnt *pgnt_pool_get(struct pgnt_ring *ring, bool *reused)
 		return g;
 	}
 	*reused = false;
-	return pgnt_pool_grow(ring);
+	return pgfe_pool_grow(ring);
 }
 
-void pgnt_pool_put(struct pgnt_ring *ring, struct pgnt_gnt *g)
+void pgfe_pool_put(struct pgfe_ring *ring, struct pgfe_gnt *g)
 {
 	lockdep_assert_held(&ring->lock);
 	list_add(&g->node, &ring->pool.free);
@@ -137,17 +137,17 @@ void pgnt_pool_put(struct pgnt_ring *ring, struct pgnt_gnt *g)
 /*
  * Free every idle page, ending its grant.  Called at teardown, when all
  * pages are idle; a page the backend still maps is left to the grant-table
- * code by pgnt_gnt_end().
+ * code by pgfe_gnt_end().
  */
-void pgnt_pool_drain(struct pgnt_ring *ring)
+void pgfe_pool_drain(struct pgfe_ring *ring)
 {
-	struct pgnt_gnt *g, *tmp;
+	struct pgfe_gnt *g, *tmp;
 
 	lockdep_assert_held(&ring->lock);
 	list_for_each_entry_safe(g, tmp, &ring->pool.free, node) {
 		list_del(&g->node);
 		ring->pool.nr_free--;
-		if (!pgnt_gnt_end(ring, g))
+		if (!pgfe_gnt_end(ring, g))
 			continue;
 		__free_page(g->page);
 		kfree(g);

@@ -20,16 +20,16 @@
 
 #include "common.h"
 
-static struct pgnt_rq_pdu *pgnt_pdu(struct request *rq)
+static struct pgfe_rq_pdu *pgfe_pdu(struct request *rq)
 {
 	return blk_mq_rq_to_pdu(rq);
 }
 
-static void pgnt_gnt_release(struct pgnt_ring *ring, struct pgnt_gnt *g)
+static void pgfe_gnt_release(struct pgfe_ring *ring, struct pgfe_gnt *g)
 {
-	if (!g->persistent && !pgnt_gnt_end(ring, g))
+	if (!g->persistent && !pgfe_gnt_end(ring, g))
 		return;
-	pgnt_pool_put(ring, g);
+	pgfe_pool_put(ring, g);
 }
 
 /*
@@ -37,31 +37,31 @@ static void pgnt_gnt_release(struct pgnt_ring *ring, struct pgnt_gnt *g)
  * s->gnts holds the data pages from 0 and the indirect pages from
  * f.max_segs.
  */
-static void pgnt_shadow_release(struct pgnt_ring *ring, struct pgnt_shadow *s)
+static void pgfe_shadow_release(struct pgfe_ring *ring, struct pgfe_shadow *s)
 {
 	unsigned int i;
 
 	for (i = 0; i < s->nr_data; i++)
-		pgnt_gnt_release(ring, s->gnts[i]);
+		pgfe_gnt_release(ring, s->gnts[i]);
 	for (i = 0; i < s->nr_ind; i++)
-		pgnt_gnt_release(ring, s->gnts[ring->info->f.max_segs + i]);
+		pgfe_gnt_release(ring, s->gnts[ring->info->f.max_segs + i]);
 	s->nr_data = 0;
 	s->nr_ind = 0;
 }
 
 /* One pool page for a segment or an indirect page, granted as needed. */
-static struct pgnt_gnt *pgnt_seg_page(struct pgnt_ring *ring, bool readonly)
+static struct pgfe_gnt *pgfe_seg_page(struct pgfe_ring *ring, bool readonly)
 {
-	struct pgnt_gnt *g;
+	struct pgfe_gnt *g;
 	bool reused;
 
-	g = pgnt_pool_get(ring, &reused);
+	g = pgfe_pool_get(ring, &reused);
 	if (!g)
 		return NULL;
 	if (reused)
 		ring->st.gnt_reuse++;
-	if (!g->persistent && pgnt_gnt_grant(ring, g, readonly)) {
-		pgnt_pool_put(ring, g);
+	if (!g->persistent && pgfe_gnt_grant(ring, g, readonly)) {
+		pgfe_pool_put(ring, g);
 		return NULL;
 	}
 	return g;
@@ -72,7 +72,7 @@ static struct pgnt_gnt *pgnt_seg_page(struct pgnt_ring *ring, bool readonly)
  * rest of the page is cleared, so that nothing but this request's data is
  * visible through the grant.
  */
-static void pgnt_copy_in(struct pgnt_gnt *g, struct scatterlist *sg,
+static void pgfe_copy_in(struct pgfe_gnt *g, struct scatterlist *sg,
 			 bool write, bool untrusted)
 {
 	u8 *src = write ? pgnt_kmap(sg_page(sg)) : NULL;
@@ -83,7 +83,7 @@ static void pgnt_copy_in(struct pgnt_gnt *g, struct scatterlist *sg,
 		pgnt_kunmap(src);
 }
 
-static void pgnt_copy_out(struct pgnt_shadow *s)
+static void pgfe_copy_out(struct pgfe_shadow *s)
 {
 	struct scatterlist *sg;
 	unsigned int i;
@@ -101,7 +101,7 @@ static void pgnt_copy_out(struct pgnt_shadow *s)
  * Ring operation for a read, write or flush request; false when the backend
  * has no flush (BLKIF_OP_READ is 0, so 0 cannot mean "none" here).
  */
-static bool pgnt_rw_op(const struct pgnt_info *info, struct request *rq,
+static bool pgfe_rw_op(const struct pgfe_info *info, struct request *rq,
 		       u8 *op)
 {
 	u8 flush_op = READ_ONCE(info->f.flush_op);
@@ -120,7 +120,7 @@ static bool pgnt_rw_op(const struct pgnt_info *info, struct request *rq,
  * indirect pages, already taken and placed after the data pages in s->gnts.
  */
 static struct blkif_request_segment *
-pgnt_seg_slot(struct pgnt_ring *ring, struct pgnt_shadow *s,
+pgfe_seg_slot(struct pgfe_ring *ring, struct pgfe_shadow *s,
 	      struct blkif_request_segment *direct, unsigned int i)
 {
 	struct blkif_request_segment *page_segs;
@@ -137,8 +137,8 @@ pgnt_seg_slot(struct pgnt_ring *ring, struct pgnt_shadow *s,
  * (when NULL) in the request's indirect pages.  Returns BLK_STS_RESOURCE
  * when the pool or the grant table is exhausted.
  */
-static blk_status_t pgnt_map_data(struct pgnt_ring *ring,
-				  struct pgnt_shadow *s, bool write,
+static blk_status_t pgfe_map_data(struct pgfe_ring *ring,
+				  struct pgfe_shadow *s, bool write,
 				  unsigned int nseg,
 				  struct blkif_request_segment *direct)
 {
@@ -148,20 +148,20 @@ static blk_status_t pgnt_map_data(struct pgnt_ring *ring,
 
 	for_each_sg(s->sg, sg, nseg, i) {
 		struct blkif_request_segment *seg;
-		struct pgnt_gnt *g;
+		struct pgfe_gnt *g;
 
 		/* Our limits keep every segment inside one page, sector-sized. */
 		if (WARN_ON_ONCE(sg->offset + sg->length > PAGE_SIZE ||
 				 ((sg->offset | sg->length) &
 				  (SECTOR_SIZE - 1)) || !sg->length))
 			return BLK_STS_IOERR;
-		g = pgnt_seg_page(ring, write);
+		g = pgfe_seg_page(ring, write);
 		if (!g)
 			return BLK_STS_RESOURCE;
 		s->gnts[s->nr_data++] = g;
-		pgnt_copy_in(g, sg, write, untrusted);
+		pgfe_copy_in(g, sg, write, untrusted);
 		ring->st.bounced_segs++;
-		seg = pgnt_seg_slot(ring, s, direct, i);
+		seg = pgfe_seg_slot(ring, s, direct, i);
 		seg->gref = g->gref;
 		seg->first_sect = sg->offset >> SECTOR_SHIFT;
 		seg->last_sect = (sg->offset + sg->length - 1) >> SECTOR_SHIFT;
@@ -170,17 +170,17 @@ static blk_status_t pgnt_map_data(struct pgnt_ring *ring,
 }
 
 /* Build a read, write or flush request into @req. */
-static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
-				  struct pgnt_shadow *s, u64 id,
+static blk_status_t pgfe_build_rw(struct pgfe_ring *ring, struct request *rq,
+				  struct pgfe_shadow *s, u64 id,
 				  struct blkif_request *req)
 {
 	struct blkif_request_segment direct[BLKIF_MAX_SEGMENTS_PER_REQUEST];
-	struct pgnt_info *info = ring->info;
+	struct pgfe_info *info = ring->info;
 	bool write = rq_data_dir(rq) == WRITE;
 	unsigned int nseg = 0, i;
 	blk_status_t sts;
 
-	if (!pgnt_rw_op(info, rq, &s->data_op))
+	if (!pgfe_rw_op(info, rq, &s->data_op))
 		return BLK_STS_NOTSUPP;
 	if (req_op(rq) != REQ_OP_FLUSH) {
 		sg_init_table(s->sg, info->f.max_segs);
@@ -191,7 +191,7 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 
 	if (nseg <= BLKIF_MAX_SEGMENTS_PER_REQUEST) {
 		s->op = s->data_op;
-		sts = pgnt_map_data(ring, s, write, nseg, direct);
+		sts = pgfe_map_data(ring, s, write, nseg, direct);
 		if (sts)
 			return sts;
 		req->operation = s->op;
@@ -207,7 +207,7 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 	 * Indirect: the segment array goes into pool pages of its own, which
 	 * the backend only reads; they are taken first so that the data
 	 * segments can be described in place.  Flush and FUA are never
-	 * combined with indirect requests (see pgnt_read_features()).
+	 * combined with indirect requests (see pgfe_read_features()).
 	 */
 	if (WARN_ON_ONCE(s->data_op != BLKIF_OP_READ &&
 			 s->data_op != BLKIF_OP_WRITE))
@@ -215,7 +215,7 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 	s->op = BLKIF_OP_INDIRECT;
 	s->nr_ind = 0;
 	for (i = 0; i < pgnt_indirect_pages(nseg); i++) {
-		struct pgnt_gnt *g = pgnt_seg_page(ring, true);
+		struct pgfe_gnt *g = pgfe_seg_page(ring, true);
 
 		if (!g)
 			return BLK_STS_RESOURCE;
@@ -223,7 +223,7 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 		s->gnts[info->f.max_segs + i] = g;
 		s->nr_ind++;
 	}
-	sts = pgnt_map_data(ring, s, write, nseg, NULL);
+	sts = pgfe_map_data(ring, s, write, nseg, NULL);
 	if (sts)
 		return sts;
 
@@ -240,9 +240,9 @@ static blk_status_t pgnt_build_rw(struct pgnt_ring *ring, struct request *rq,
 	return BLK_STS_OK;
 }
 
-static blk_status_t pgnt_build_discard(struct pgnt_ring *ring,
+static blk_status_t pgfe_build_discard(struct pgfe_ring *ring,
 				       struct request *rq,
-				       struct pgnt_shadow *s, u64 id,
+				       struct pgfe_shadow *s, u64 id,
 				       struct blkif_request *req)
 {
 	bool secure = req_op(rq) == REQ_OP_SECURE_ERASE;
@@ -260,11 +260,11 @@ static blk_status_t pgnt_build_discard(struct pgnt_ring *ring,
 }
 
 /* Put @rq on the ring; caller holds the ring lock and checked for room. */
-static blk_status_t pgnt_ring_submit(struct pgnt_ring *ring,
+static blk_status_t pgfe_ring_submit(struct pgfe_ring *ring,
 				     struct request *rq)
 {
 	struct blkif_request req = { };
-	struct pgnt_shadow *s;
+	struct pgfe_shadow *s;
 	blk_status_t sts;
 	s32 id;
 
@@ -281,19 +281,19 @@ static blk_status_t pgnt_ring_submit(struct pgnt_ring *ring,
 	switch (req_op(rq)) {
 	case REQ_OP_DISCARD:
 	case REQ_OP_SECURE_ERASE:
-		sts = pgnt_build_discard(ring, rq, s, id, &req);
+		sts = pgfe_build_discard(ring, rq, s, id, &req);
 		break;
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
 	case REQ_OP_FLUSH:
-		sts = pgnt_build_rw(ring, rq, s, id, &req);
+		sts = pgfe_build_rw(ring, rq, s, id, &req);
 		break;
 	default:
 		sts = BLK_STS_NOTSUPP;
 		break;
 	}
 	if (sts) {
-		pgnt_shadow_release(ring, s);
+		pgfe_shadow_release(ring, s);
 		pgnt_ids_put(&ring->ids, id);
 		return sts;
 	}
@@ -315,7 +315,7 @@ static blk_status_t pgnt_ring_submit(struct pgnt_ring *ring,
  * backend with fewer indirect segments, requests built for the old limits
  * may still reach us.
  */
-static bool pgnt_rq_too_big(const struct pgnt_info *info, struct request *rq)
+static bool pgfe_rq_too_big(const struct pgfe_info *info, struct request *rq)
 {
 	if (req_op(rq) != REQ_OP_READ && req_op(rq) != REQ_OP_WRITE)
 		return false;
@@ -324,7 +324,7 @@ static bool pgnt_rq_too_big(const struct pgnt_info *info, struct request *rq)
 }
 
 /* Hand @rq to resplit_work, which resubmits its bios for re-splitting. */
-static blk_status_t pgnt_resplit_queue(struct pgnt_info *info,
+static blk_status_t pgfe_resplit_queue(struct pgfe_info *info,
 				       struct request *rq)
 {
 	unsigned long flags;
@@ -343,9 +343,9 @@ static blk_status_t pgnt_resplit_queue(struct pgnt_info *info,
 	return BLK_STS_OK;
 }
 
-void pgnt_resplit_work(struct work_struct *work)
+void pgfe_resplit_work(struct work_struct *work)
 {
-	struct pgnt_info *info = container_of(work, struct pgnt_info,
+	struct pgfe_info *info = container_of(work, struct pgfe_info,
 					      resplit_work);
 	struct request *rq, *tmp;
 	LIST_HEAD(list);
@@ -372,21 +372,21 @@ void pgnt_resplit_work(struct work_struct *work)
 	}
 }
 
-static blk_status_t pgnt_queue_rq(struct blk_mq_hw_ctx *hctx,
+static blk_status_t pgfe_queue_rq(struct blk_mq_hw_ctx *hctx,
 				  const struct blk_mq_queue_data *bd)
 {
-	struct pgnt_info *info = hctx->queue->queuedata;
+	struct pgfe_info *info = hctx->queue->queuedata;
 	struct request *rq = bd->rq;
-	struct pgnt_ring *ring;
+	struct pgfe_ring *ring;
 	unsigned long flags;
 	blk_status_t sts;
 	bool notify = false;
 
 	blk_mq_start_request(rq);
 	switch (READ_ONCE(info->state)) {
-	case PGNT_CONNECTED:
+	case PGFE_CONNECTED:
 		break;
-	case PGNT_SUSPENDED:
+	case PGFE_SUSPENDED:
 		/* The queue is quiesced then; be safe if it was not yet. */
 		return BLK_STS_RESOURCE;
 	default:
@@ -401,8 +401,8 @@ static blk_status_t pgnt_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_IOERR;
 	/* Fewer rings than hardware queues after a reconnect: share them. */
 	ring = &info->rings[hctx->queue_num % info->f.nr_rings];
-	if (pgnt_rq_too_big(info, rq))
-		return pgnt_resplit_queue(info, rq);
+	if (pgfe_rq_too_big(info, rq))
+		return pgfe_resplit_queue(info, rq);
 
 	spin_lock_irqsave(&ring->lock, flags);
 	if (ring->broken) {
@@ -412,7 +412,7 @@ static blk_status_t pgnt_queue_rq(struct blk_mq_hw_ctx *hctx,
 		blk_mq_stop_hw_queue(hctx);
 		sts = BLK_STS_DEV_RESOURCE;
 	} else {
-		sts = pgnt_ring_submit(ring, rq);
+		sts = pgfe_ring_submit(ring, rq);
 		if (!sts)
 			RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&ring->front,
 							    notify);
@@ -424,26 +424,26 @@ static blk_status_t pgnt_queue_rq(struct blk_mq_hw_ctx *hctx,
 	return sts;
 }
 
-static void pgnt_complete_rq(struct request *rq)
+static void pgfe_complete_rq(struct request *rq)
 {
-	blk_mq_end_request(rq, pgnt_pdu(rq)->status);
+	blk_mq_end_request(rq, pgfe_pdu(rq)->status);
 }
 
-const struct blk_mq_ops pgnt_mq_ops = {
-	.queue_rq = pgnt_queue_rq,
-	.complete = pgnt_complete_rq,
+const struct blk_mq_ops pgfe_mq_ops = {
+	.queue_rq = pgfe_queue_rq,
+	.complete = pgfe_complete_rq,
 };
 
 /* Finish the request in slot @s with @sts; caller holds the ring lock. */
-static void pgnt_shadow_finish(struct pgnt_ring *ring, struct pgnt_shadow *s,
+static void pgfe_shadow_finish(struct pgfe_ring *ring, struct pgfe_shadow *s,
 			       u64 id, blk_status_t sts)
 {
 	struct request *rq = s->rq;
 
-	pgnt_shadow_release(ring, s);
+	pgfe_shadow_release(ring, s);
 	s->rq = NULL;
 	pgnt_ids_put(&ring->ids, id);
-	pgnt_pdu(rq)->status = sts;
+	pgfe_pdu(rq)->status = sts;
 	blk_mq_complete_request(rq);
 }
 
@@ -453,26 +453,26 @@ static void pgnt_shadow_finish(struct pgnt_ring *ring, struct pgnt_shadow *s,
  * pool, or to the grant-table code if the backend still maps them; the
  * requests' own buffers were never shared.
  */
-static void pgnt_ring_break(struct pgnt_ring *ring)
+static void pgfe_ring_break(struct pgfe_ring *ring)
 {
 	unsigned int id;
 
 	lockdep_assert_held(&ring->lock);
 	ring->broken = true;
-	WRITE_ONCE(ring->info->state, PGNT_BROKEN);
+	WRITE_ONCE(ring->info->state, PGFE_BROKEN);
 	for (id = 0; id < ring->ids.nr; id++)
 		if (pgnt_ids_busy(&ring->ids, id))
-			pgnt_shadow_finish(ring, &ring->shadow[id], id,
+			pgfe_shadow_finish(ring, &ring->shadow[id], id,
 					   BLK_STS_IOERR);
 	dev_err(&ring->info->xbdev->dev,
 		"ring %u: backend misbehaved, device marked broken\n",
 		ring->index);
 }
 
-static blk_status_t pgnt_rsp_status(struct pgnt_ring *ring,
-				    const struct pgnt_shadow *s, s16 status)
+static blk_status_t pgnt_rsp_status(struct pgfe_ring *ring,
+				    const struct pgfe_shadow *s, s16 status)
 {
-	struct pgnt_info *info = ring->info;
+	struct pgfe_info *info = ring->info;
 
 	if (likely(status == BLKIF_RSP_OKAY))
 		return BLK_STS_OK;
@@ -492,10 +492,10 @@ static blk_status_t pgnt_rsp_status(struct pgnt_ring *ring,
 }
 
 /* Take one response; false if it breaks the protocol. */
-static bool pgnt_ring_complete(struct pgnt_ring *ring,
+static bool pgfe_ring_complete(struct pgfe_ring *ring,
 			       const struct blkif_response *rsp)
 {
-	struct pgnt_shadow *s = NULL;
+	struct pgfe_shadow *s = NULL;
 	enum pgnt_verdict v;
 	blk_status_t sts;
 
@@ -514,14 +514,14 @@ static bool pgnt_ring_complete(struct pgnt_ring *ring,
 	}
 	sts = pgnt_rsp_status(ring, s, rsp->status);
 	if (!sts && s->data_op == BLKIF_OP_READ)
-		pgnt_copy_out(s);
-	pgnt_shadow_finish(ring, s, rsp->id, sts);
+		pgfe_copy_out(s);
+	pgfe_shadow_finish(ring, s, rsp->id, sts);
 	return true;
 }
 
-static irqreturn_t pgnt_interrupt(int irq, void *dev_id)
+static irqreturn_t pgfe_interrupt(int irq, void *dev_id)
 {
-	struct pgnt_ring *ring = dev_id;
+	struct pgfe_ring *ring = dev_id;
 	unsigned int eoi_flags = XEN_EOI_FLAG_SPURIOUS;
 	unsigned long flags;
 	RING_IDX i, rp;
@@ -538,7 +538,7 @@ static irqreturn_t pgnt_interrupt(int irq, void *dev_id)
 				"ring %u: response producer %u overflows the ring (consumer %u)\n",
 				ring->index, rp, ring->front.rsp_cons);
 			ring->st.bad_responses++;
-			pgnt_ring_break(ring);
+			pgfe_ring_break(ring);
 			goto out_no_eoi;
 		}
 		for (i = ring->front.rsp_cons; i != rp; i++) {
@@ -546,9 +546,9 @@ static irqreturn_t pgnt_interrupt(int irq, void *dev_id)
 
 			RING_COPY_RESPONSE(&ring->front, i, &rsp);
 			eoi_flags = 0;
-			if (!pgnt_ring_complete(ring, &rsp)) {
+			if (!pgfe_ring_complete(ring, &rsp)) {
 				ring->front.rsp_cons = i + 1;
-				pgnt_ring_break(ring);
+				pgfe_ring_break(ring);
 				goto out_no_eoi;
 			}
 		}
@@ -568,9 +568,9 @@ out_no_eoi:
 	return IRQ_HANDLED;
 }
 
-void pgnt_flush_off_work(struct work_struct *work)
+void pgfe_flush_off_work(struct work_struct *work)
 {
-	struct pgnt_info *info = container_of(work, struct pgnt_info,
+	struct pgfe_info *info = container_of(work, struct pgfe_info,
 					      flush_off_work);
 
 	mutex_lock(&info->mutex);
@@ -580,7 +580,7 @@ void pgnt_flush_off_work(struct work_struct *work)
 		WRITE_ONCE(info->f.flush_op, 0);
 		WRITE_ONCE(info->f.fua, false);
 		if (info->gd)
-			pgnt_disk_update(info);
+			pgfe_disk_update(info);
 	}
 	mutex_unlock(&info->mutex);
 }
@@ -592,7 +592,7 @@ void pgnt_flush_off_work(struct work_struct *work)
  * still maps (it has not disconnected yet) is handed to the grant-table
  * code, which frees it once the mapping is gone; it is never reused before.
  */
-static void pgnt_ring_free_sring(struct pgnt_ring *ring)
+static void pgfe_ring_free_sring(struct pgfe_ring *ring)
 {
 	unsigned int i;
 
@@ -602,21 +602,21 @@ static void pgnt_ring_free_sring(struct pgnt_ring *ring)
 		void *addr = ring->sring + i * XEN_PAGE_SIZE;
 		grant_ref_t ref = ring->ring_ref[i];
 
-		ring->ring_ref[i] = PGNT_GREF_NONE;
-		if (ref != PGNT_GREF_NONE)
-			atomic_long_dec(&pgnt_grants_held);
-		if (ref == PGNT_GREF_NONE || gnttab_try_end_foreign_access(ref)) {
+		ring->ring_ref[i] = PGFE_GREF_NONE;
+		if (ref != PGFE_GREF_NONE)
+			atomic_long_dec(&pgfe_grants_held);
+		if (ref == PGFE_GREF_NONE || gnttab_try_end_foreign_access(ref)) {
 			free_page((unsigned long)addr);
 		} else {
 			pgnt_gnttab_end_deferred(ref, virt_to_page(addr));
-			atomic_long_inc(&pgnt_grants_deferred);
+			atomic_long_inc(&pgfe_grants_deferred);
 		}
 	}
 	ring->sring = NULL;
 }
 
 /* Shared ring pages, their grants and the event channel of one ring. */
-int pgnt_ring_setup(struct pgnt_info *info, struct pgnt_ring *ring)
+int pgfe_ring_setup(struct pgfe_info *info, struct pgfe_ring *ring)
 {
 	struct xenbus_device *dev = info->xbdev;
 	struct blkif_sring *sring;
@@ -626,10 +626,10 @@ int pgnt_ring_setup(struct pgnt_info *info, struct pgnt_ring *ring)
 	spin_lock_init(&ring->lock);
 	ring->info = info;
 	/* Empty until the slots are sized at connect; teardown may come first. */
-	pgnt_pool_init(&ring->pool, 0);
+	pgfe_pool_init(&ring->pool, 0);
 	ring->nr_ring_pages = 1U << info->f.ring_order;
 	for (i = 0; i < PGNT_RING_PAGES_MAX; i++)
-		ring->ring_ref[i] = PGNT_GREF_NONE;
+		ring->ring_ref[i] = PGFE_GREF_NONE;
 
 	sring = alloc_pages_exact(ring->nr_ring_pages * XEN_PAGE_SIZE,
 				  GFP_NOIO | __GFP_ZERO);
@@ -654,7 +654,7 @@ int pgnt_ring_setup(struct pgnt_info *info, struct pgnt_ring *ring)
 			goto out_free_sring;
 		}
 		ring->ring_ref[i] = err;
-		atomic_long_inc(&pgnt_grants_held);
+		atomic_long_inc(&pgfe_grants_held);
 	}
 
 	err = xenbus_alloc_evtchn(dev, &ring->evtchn);
@@ -663,7 +663,7 @@ int pgnt_ring_setup(struct pgnt_info *info, struct pgnt_ring *ring)
 	/* No '/' here: the name becomes a directory under /proc/irq. */
 	snprintf(ring->irq_name, sizeof(ring->irq_name), "blkif-pgnt-%u-q%u",
 		 info->handle, ring->index);
-	err = bind_evtchn_to_irqhandler_lateeoi(ring->evtchn, pgnt_interrupt,
+	err = bind_evtchn_to_irqhandler_lateeoi(ring->evtchn, pgfe_interrupt,
 						0, ring->irq_name, ring);
 	if (err <= 0) {
 		xenbus_dev_fatal(dev, err, "binding event channel %u",
@@ -678,11 +678,11 @@ out_free_evtchn:
 	xenbus_free_evtchn(dev, ring->evtchn);
 	ring->evtchn = 0;
 out_free_sring:
-	pgnt_ring_free_sring(ring);
+	pgfe_ring_free_sring(ring);
 	return err;
 }
 
-static void pgnt_ring_free_slots(struct pgnt_ring *ring)
+static void pgfe_ring_free_slots(struct pgfe_ring *ring)
 {
 	kvfree(ring->shadow);
 	kvfree(ring->gnt_store);
@@ -700,9 +700,9 @@ static void pgnt_ring_free_slots(struct pgnt_ring *ring)
  * shadow entries, their page and scatterlist arrays, the request ids and
  * the page pool.
  */
-int pgnt_ring_alloc_slots(struct pgnt_ring *ring)
+int pgfe_ring_alloc_slots(struct pgfe_ring *ring)
 {
-	const struct pgnt_features *f = &ring->info->f;
+	const struct pgfe_features *f = &ring->info->f;
 	unsigned int per_rq = f->max_segs + f->max_ind_pages;
 	unsigned int n = f->ring_entries, i;
 
@@ -714,7 +714,7 @@ int pgnt_ring_alloc_slots(struct pgnt_ring *ring)
 	ring->id_links = kvcalloc(n, sizeof(*ring->id_links), GFP_KERNEL);
 	if (!ring->shadow || !ring->gnt_store || !ring->sg_store ||
 	    !ring->id_links) {
-		pgnt_ring_free_slots(ring);
+		pgfe_ring_free_slots(ring);
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
@@ -722,7 +722,7 @@ int pgnt_ring_alloc_slots(struct pgnt_ring *ring)
 		ring->shadow[i].sg = &ring->sg_store[i * f->max_segs];
 	}
 	pgnt_ids_init(&ring->ids, ring->id_links, n);
-	pgnt_pool_init(&ring->pool, n * per_rq);
+	pgfe_pool_init(&ring->pool, n * per_rq);
 	return 0;
 }
 
@@ -731,7 +731,7 @@ int pgnt_ring_alloc_slots(struct pgnt_ring *ring)
  * (suspend), or failed when @keep is NULL.  The event channel is unbound
  * first, so the interrupt handler cannot run concurrently.
  */
-void pgnt_ring_teardown(struct pgnt_ring *ring, struct list_head *keep)
+void pgfe_ring_teardown(struct pgfe_ring *ring, struct list_head *keep)
 {
 	struct request *rq, *tmp;
 	unsigned long flags;
@@ -748,22 +748,22 @@ void pgnt_ring_teardown(struct pgnt_ring *ring, struct list_head *keep)
 
 	spin_lock_irqsave(&ring->lock, flags);
 	for (id = 0; id < ring->ids.nr; id++) {
-		struct pgnt_shadow *s = &ring->shadow[id];
+		struct pgfe_shadow *s = &ring->shadow[id];
 
 		if (!pgnt_ids_busy(&ring->ids, id))
 			continue;
-		pgnt_shadow_release(ring, s);
+		pgfe_shadow_release(ring, s);
 		list_add_tail(&s->rq->queuelist, keep ? keep : &failed);
 		s->rq = NULL;
 		pgnt_ids_put(&ring->ids, id);
 	}
-	pgnt_pool_drain(ring);
+	pgfe_pool_drain(ring);
 	spin_unlock_irqrestore(&ring->lock, flags);
 
 	list_for_each_entry_safe(rq, tmp, &failed, queuelist) {
 		list_del_init(&rq->queuelist);
 		blk_mq_end_request(rq, BLK_STS_IOERR);
 	}
-	pgnt_ring_free_sring(ring);
-	pgnt_ring_free_slots(ring);
+	pgfe_ring_free_sring(ring);
+	pgfe_ring_free_slots(ring);
 }

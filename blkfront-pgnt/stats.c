@@ -10,16 +10,16 @@
 
 #include "common.h"
 
-static struct pgnt_info *pgnt_dev_info(struct device *dev)
+static struct pgfe_info *pgfe_dev_info(struct device *dev)
 {
 	return dev_to_disk(dev)->private_data;
 }
 
 /* Keep the counters of a ring being torn down (under info->mutex). */
-void pgnt_stats_retire(struct pgnt_info *info,
-		       const struct pgnt_ring_stats *st)
+void pgfe_stats_retire(struct pgfe_info *info,
+		       const struct pgfe_ring_stats *st)
 {
-	struct pgnt_ring_stats *r = &info->retired;
+	struct pgfe_ring_stats *r = &info->retired;
 
 	lockdep_assert_held(&info->mutex);
 	r->requests += st->requests;
@@ -35,7 +35,7 @@ void pgnt_stats_retire(struct pgnt_info *info,
 }
 
 /* Sum of one ring_stats field over all rings, past and present. */
-static u64 pgnt_sum(struct pgnt_info *info, size_t offset)
+static u64 pgfe_sum(struct pgfe_info *info, size_t offset)
 {
 	unsigned long flags;
 	unsigned int i;
@@ -43,7 +43,7 @@ static u64 pgnt_sum(struct pgnt_info *info, size_t offset)
 
 	lockdep_assert_held(&info->mutex);
 	for (i = 0; info->rings && i < info->f.nr_rings; i++) {
-		struct pgnt_ring *ring = &info->rings[i];
+		struct pgfe_ring *ring = &info->rings[i];
 
 		spin_lock_irqsave(&ring->lock, flags);
 		sum += *(u64 *)((char *)&ring->st + offset);
@@ -53,14 +53,14 @@ static u64 pgnt_sum(struct pgnt_info *info, size_t offset)
 }
 
 /* Pool occupancy, summed the same way. */
-static unsigned int pgnt_sum_pool(struct pgnt_info *info, bool persistent)
+static unsigned int pgfe_sum_pool(struct pgfe_info *info, bool persistent)
 {
 	unsigned long flags;
 	unsigned int i, sum = 0;
 
 	lockdep_assert_held(&info->mutex);
 	for (i = 0; info->rings && i < info->f.nr_rings; i++) {
-		struct pgnt_ring *ring = &info->rings[i];
+		struct pgfe_ring *ring = &info->rings[i];
 
 		spin_lock_irqsave(&ring->lock, flags);
 		sum += persistent ? ring->pool.nr_persistent :
@@ -71,53 +71,53 @@ static unsigned int pgnt_sum_pool(struct pgnt_info *info, bool persistent)
 }
 
 /* A read-only attribute showing one ring_stats field, summed. */
-struct pgnt_stat_attr {
+struct pgfe_stat_attr {
 	struct device_attribute dattr;
 	size_t offset;
 };
 
-static ssize_t pgnt_stat_show(struct device *dev,
+static ssize_t pgfe_stat_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
 {
-	struct pgnt_stat_attr *sa = container_of(attr, struct pgnt_stat_attr,
+	struct pgfe_stat_attr *sa = container_of(attr, struct pgfe_stat_attr,
 						 dattr);
-	struct pgnt_info *info = pgnt_dev_info(dev);
+	struct pgfe_info *info = pgfe_dev_info(dev);
 	u64 v;
 
 	mutex_lock(&info->mutex);
-	v = pgnt_sum(info, sa->offset);
+	v = pgfe_sum(info, sa->offset);
 	mutex_unlock(&info->mutex);
 	return sysfs_emit(buf, "%llu\n", v);
 }
 
-#define PGNT_STAT_ATTR(_field)						\
-static struct pgnt_stat_attr pgnt_stat_##_field = {			\
+#define PGFE_STAT_ATTR(_field)						\
+static struct pgfe_stat_attr pgfe_stat_##_field = {			\
 	.dattr = {							\
 		.attr = { .name = #_field, .mode = 0444 },		\
-		.show = pgnt_stat_show,					\
+		.show = pgfe_stat_show,					\
 	},								\
-	.offset = offsetof(struct pgnt_ring_stats, _field),		\
+	.offset = offsetof(struct pgfe_ring_stats, _field),		\
 }
 
-PGNT_STAT_ATTR(requests);
-PGNT_STAT_ATTR(rd_sectors);
-PGNT_STAT_ATTR(wr_sectors);
-PGNT_STAT_ATTR(indirect_reqs);
-PGNT_STAT_ATTR(bounced_segs);
-PGNT_STAT_ATTR(gnt_reuse);
-PGNT_STAT_ATTR(gnt_new);
-PGNT_STAT_ATTR(gnt_abandoned);
-PGNT_STAT_ATTR(bad_responses);
-PGNT_STAT_ATTR(errors);
+PGFE_STAT_ATTR(requests);
+PGFE_STAT_ATTR(rd_sectors);
+PGFE_STAT_ATTR(wr_sectors);
+PGFE_STAT_ATTR(indirect_reqs);
+PGFE_STAT_ATTR(bounced_segs);
+PGFE_STAT_ATTR(gnt_reuse);
+PGFE_STAT_ATTR(gnt_new);
+PGFE_STAT_ATTR(gnt_abandoned);
+PGFE_STAT_ATTR(bad_responses);
+PGFE_STAT_ATTR(errors);
 
 static ssize_t pool_pages_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	struct pgnt_info *info = pgnt_dev_info(dev);
+	struct pgfe_info *info = pgfe_dev_info(dev);
 	unsigned int v;
 
 	mutex_lock(&info->mutex);
-	v = pgnt_sum_pool(info, false);
+	v = pgfe_sum_pool(info, false);
 	mutex_unlock(&info->mutex);
 	return sysfs_emit(buf, "%u\n", v);
 }
@@ -126,11 +126,11 @@ static DEVICE_ATTR_RO(pool_pages);
 static ssize_t pool_grants_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
-	struct pgnt_info *info = pgnt_dev_info(dev);
+	struct pgfe_info *info = pgfe_dev_info(dev);
 	unsigned int v;
 
 	mutex_lock(&info->mutex);
-	v = pgnt_sum_pool(info, true);
+	v = pgfe_sum_pool(info, true);
 	mutex_unlock(&info->mutex);
 	return sysfs_emit(buf, "%u\n", v);
 }
@@ -140,14 +140,14 @@ static DEVICE_ATTR_RO(pool_grants);
 static ssize_t ring_requests_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
-	struct pgnt_info *info = pgnt_dev_info(dev);
+	struct pgfe_info *info = pgfe_dev_info(dev);
 	unsigned long flags;
 	unsigned int i;
 	ssize_t n = 0;
 
 	mutex_lock(&info->mutex);
 	for (i = 0; info->rings && i < info->f.nr_rings; i++) {
-		struct pgnt_ring *ring = &info->rings[i];
+		struct pgfe_ring *ring = &info->rings[i];
 		u64 v;
 
 		spin_lock_irqsave(&ring->lock, flags);
@@ -161,24 +161,24 @@ static ssize_t ring_requests_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(ring_requests);
 
-static const char *const pgnt_state_names[] = {
-	[PGNT_DISCONNECTED] = "disconnected",
-	[PGNT_CONNECTED] = "connected",
-	[PGNT_SUSPENDED] = "suspended",
-	[PGNT_BROKEN] = "broken",
+static const char *const pgfe_state_names[] = {
+	[PGFE_DISCONNECTED] = "disconnected",
+	[PGFE_CONNECTED] = "connected",
+	[PGFE_SUSPENDED] = "suspended",
+	[PGFE_BROKEN] = "broken",
 };
 
 /* The negotiated state in one line, for tests and bug reports. */
 static ssize_t negotiated_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	struct pgnt_info *info = pgnt_dev_info(dev);
+	struct pgfe_info *info = pgfe_dev_info(dev);
 	ssize_t n;
 
 	mutex_lock(&info->mutex);
 	n = sysfs_emit(buf,
 		       "state=%s queues=%u ring_order=%u max_segs=%u persistent=%u untrusted=%u flush_op=%u fua=%u discard=%u secure_discard=%u\n",
-		       pgnt_state_names[READ_ONCE(info->state)],
+		       pgfe_state_names[READ_ONCE(info->state)],
 		       info->f.nr_rings, info->f.ring_order, info->f.max_segs,
 		       info->f.persistent, info->f.untrusted,
 		       READ_ONCE(info->f.flush_op), READ_ONCE(info->f.fua),
@@ -191,7 +191,7 @@ static DEVICE_ATTR_RO(negotiated);
 static ssize_t reconnects_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	struct pgnt_info *info = pgnt_dev_info(dev);
+	struct pgfe_info *info = pgfe_dev_info(dev);
 	u64 v;
 
 	mutex_lock(&info->mutex);
@@ -201,17 +201,17 @@ static ssize_t reconnects_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(reconnects);
 
-static struct attribute *pgnt_stat_attrs[] = {
-	&pgnt_stat_requests.dattr.attr,
-	&pgnt_stat_rd_sectors.dattr.attr,
-	&pgnt_stat_wr_sectors.dattr.attr,
-	&pgnt_stat_indirect_reqs.dattr.attr,
-	&pgnt_stat_bounced_segs.dattr.attr,
-	&pgnt_stat_gnt_reuse.dattr.attr,
-	&pgnt_stat_gnt_new.dattr.attr,
-	&pgnt_stat_gnt_abandoned.dattr.attr,
-	&pgnt_stat_bad_responses.dattr.attr,
-	&pgnt_stat_errors.dattr.attr,
+static struct attribute *pgfe_stat_attrs[] = {
+	&pgfe_stat_requests.dattr.attr,
+	&pgfe_stat_rd_sectors.dattr.attr,
+	&pgfe_stat_wr_sectors.dattr.attr,
+	&pgfe_stat_indirect_reqs.dattr.attr,
+	&pgfe_stat_bounced_segs.dattr.attr,
+	&pgfe_stat_gnt_reuse.dattr.attr,
+	&pgfe_stat_gnt_new.dattr.attr,
+	&pgfe_stat_gnt_abandoned.dattr.attr,
+	&pgfe_stat_bad_responses.dattr.attr,
+	&pgfe_stat_errors.dattr.attr,
 	&dev_attr_pool_pages.attr,
 	&dev_attr_pool_grants.attr,
 	&dev_attr_ring_requests.attr,
@@ -220,12 +220,12 @@ static struct attribute *pgnt_stat_attrs[] = {
 	NULL,
 };
 
-static const struct attribute_group pgnt_stat_group = {
+static const struct attribute_group pgfe_stat_group = {
 	.name = "pgnt",
-	.attrs = pgnt_stat_attrs,
+	.attrs = pgfe_stat_attrs,
 };
 
-const struct attribute_group *pgnt_disk_groups[] = {
-	&pgnt_stat_group,
+const struct attribute_group *pgfe_disk_groups[] = {
+	&pgfe_stat_group,
 	NULL,
 };

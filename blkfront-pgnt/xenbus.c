@@ -25,7 +25,7 @@
  * here: a resume that never reaches connect leaves the queue stopped once,
  * and remove starts it once.
  */
-static void pgnt_queue_stop(struct pgnt_info *info)
+static void pgfe_queue_stop(struct pgfe_info *info)
 {
 	lockdep_assert_held(&info->mutex);
 	if (!info->gd || info->quiesced)
@@ -34,7 +34,7 @@ static void pgnt_queue_stop(struct pgnt_info *info)
 	info->quiesced = true;
 }
 
-static void pgnt_queue_start(struct pgnt_info *info)
+static void pgfe_queue_start(struct pgfe_info *info)
 {
 	lockdep_assert_held(&info->mutex);
 	if (!info->gd || !info->quiesced)
@@ -48,7 +48,7 @@ static void pgnt_queue_start(struct pgnt_info *info)
  * Tear all rings down; their requests in flight go to @keep, or fail.
  * The queue is quiesced or not yet created.
  */
-static void pgnt_rings_free(struct pgnt_info *info, struct list_head *keep)
+static void pgfe_rings_free(struct pgfe_info *info, struct list_head *keep)
 {
 	unsigned int i;
 
@@ -56,15 +56,15 @@ static void pgnt_rings_free(struct pgnt_info *info, struct list_head *keep)
 	if (!info->rings)
 		return;
 	for (i = 0; i < info->f.nr_rings; i++) {
-		pgnt_ring_teardown(&info->rings[i], keep);
-		pgnt_stats_retire(info, &info->rings[i].st);
+		pgfe_ring_teardown(&info->rings[i], keep);
+		pgfe_stats_retire(info, &info->rings[i].st);
 	}
 	kfree(info->rings);
 	info->rings = NULL;
 	info->f.nr_rings = 0;
 }
 
-static void pgnt_fail_saved(struct pgnt_info *info)
+static void pgfe_fail_saved(struct pgfe_info *info)
 {
 	struct request *rq, *tmp;
 
@@ -75,19 +75,19 @@ static void pgnt_fail_saved(struct pgnt_info *info)
 }
 
 /* Fail everything: no backend will answer. */
-static void pgnt_disconnect(struct pgnt_info *info)
+static void pgfe_disconnect(struct pgfe_info *info)
 {
 	lockdep_assert_held(&info->mutex);
-	pgnt_queue_stop(info);
-	WRITE_ONCE(info->state, PGNT_DISCONNECTED);
-	pgnt_rings_free(info, NULL);
-	pgnt_fail_saved(info);
-	pgnt_queue_start(info);
+	pgfe_queue_stop(info);
+	WRITE_ONCE(info->state, PGFE_DISCONNECTED);
+	pgfe_rings_free(info, NULL);
+	pgfe_fail_saved(info);
+	pgfe_queue_start(info);
 }
 
-static int pgnt_write_ring_nodes(struct xenbus_transaction xbt,
-				 struct pgnt_info *info, const char *dir,
-				 struct pgnt_ring *ring)
+static int pgfe_write_ring_nodes(struct xenbus_transaction xbt,
+				 struct pgfe_info *info, const char *dir,
+				 struct pgfe_ring *ring)
 {
 	struct xenbus_device *dev = info->xbdev;
 	unsigned int i;
@@ -123,8 +123,8 @@ static int pgnt_write_ring_nodes(struct xenbus_transaction xbt,
 	return err;
 }
 
-static int pgnt_write_nodes(struct xenbus_transaction xbt,
-			    struct pgnt_info *info)
+static int pgfe_write_nodes(struct xenbus_transaction xbt,
+			    struct pgfe_info *info)
 {
 	const char *dir = info->xbdev->nodename;
 	struct xenbus_device *dev = info->xbdev;
@@ -138,7 +138,7 @@ static int pgnt_write_nodes(struct xenbus_transaction xbt,
 			goto out_fatal;
 	}
 	if (info->f.nr_rings == 1) {
-		err = pgnt_write_ring_nodes(xbt, info, dir, &info->rings[0]);
+		err = pgfe_write_ring_nodes(xbt, info, dir, &info->rings[0]);
 		if (err)
 			return err;
 	} else {
@@ -152,7 +152,7 @@ static int pgnt_write_nodes(struct xenbus_transaction xbt,
 
 			if (!path)
 				return -ENOMEM;
-			err = pgnt_write_ring_nodes(xbt, info, path,
+			err = pgfe_write_ring_nodes(xbt, info, path,
 						    &info->rings[i]);
 			kfree(path);
 			if (err)
@@ -175,7 +175,7 @@ out_fatal:
 }
 
 /* Rings as the backend allows, advertised to it; frontend Initialised. */
-static int pgnt_talk_to_backend(struct pgnt_info *info)
+static int pgfe_talk_to_backend(struct pgfe_info *info)
 {
 	struct xenbus_device *dev = info->xbdev;
 	struct xenbus_transaction xbt;
@@ -185,13 +185,13 @@ static int pgnt_talk_to_backend(struct pgnt_info *info)
 	lockdep_assert_held(&info->mutex);
 	/* Rings of an earlier connection the backend walked away from. */
 	if (info->rings)
-		pgnt_disconnect(info);
+		pgfe_disconnect(info);
 	order = xenbus_read_unsigned(dev->otherend,
 				     PGNT_XS_MAX_RING_PAGE_ORDER, 0);
-	order = min3(order, pgnt_max_ring_page_order,
+	order = min3(order, pgfe_max_ring_page_order,
 		     (unsigned int)PGNT_RING_PAGE_ORDER_MAX);
 	queues = xenbus_read_unsigned(dev->otherend, PGNT_XS_MAX_QUEUES, 1);
-	queues = min3(queues, pgnt_max_queues, num_online_cpus());
+	queues = min3(queues, pgfe_max_queues, num_online_cpus());
 	/* The hardware queues are fixed once the disk exists. */
 	if (info->have_tag_set)
 		queues = min(queues, info->tag_set.nr_hw_queues);
@@ -200,8 +200,8 @@ static int pgnt_talk_to_backend(struct pgnt_info *info)
 	info->f.ring_order = order;
 	info->f.ring_entries = pgnt_ring_entries(order,
 						 sizeof(union blkif_sring_entry));
-	info->f.offered_persistent = READ_ONCE(pgnt_feature_persistent);
-	info->f.untrusted = !READ_ONCE(pgnt_trusted) ||
+	info->f.offered_persistent = READ_ONCE(pgfe_feature_persistent);
+	info->f.untrusted = !READ_ONCE(pgfe_trusted) ||
 		!xenbus_read_unsigned(dev->nodename, PGNT_XS_TRUSTED, 1);
 
 	info->rings = kcalloc(queues, sizeof(*info->rings), GFP_KERNEL);
@@ -209,7 +209,7 @@ static int pgnt_talk_to_backend(struct pgnt_info *info)
 		return -ENOMEM;
 	for (i = 0; i < queues; i++) {
 		info->rings[i].index = i;
-		err = pgnt_ring_setup(info, &info->rings[i]);
+		err = pgfe_ring_setup(info, &info->rings[i]);
 		if (err)
 			goto out_free_rings;
 		info->f.nr_rings = i + 1;
@@ -221,7 +221,7 @@ again:
 		xenbus_dev_fatal(dev, err, "starting transaction");
 		goto out_free_rings;
 	}
-	err = pgnt_write_nodes(xbt, info);
+	err = pgfe_write_nodes(xbt, info);
 	if (err) {
 		xenbus_transaction_end(xbt, 1);
 		goto out_free_rings;
@@ -237,15 +237,15 @@ again:
 	return 0;
 
 out_free_rings:
-	pgnt_rings_free(info, NULL);
+	pgfe_rings_free(info, NULL);
 	return err;
 }
 
 /* The backend's features, read anew on every connect. */
-static void pgnt_read_features(struct pgnt_info *info)
+static void pgfe_read_features(struct pgfe_info *info)
 {
 	const char *be = info->xbdev->otherend;
-	struct pgnt_features *f = &info->f;
+	struct pgfe_features *f = &info->f;
 	unsigned int segs;
 
 	f->flush_op = 0;
@@ -277,7 +277,7 @@ static void pgnt_read_features(struct pgnt_info *info)
 		xenbus_read_unsigned(be, PGNT_XS_FEATURE_PERSISTENT, 0);
 
 	segs = xenbus_read_unsigned(be, PGNT_XS_FEATURE_INDIRECT, 0);
-	segs = min3(segs, pgnt_max_indirect_segments,
+	segs = min3(segs, pgfe_max_indirect_segments,
 		    (unsigned int)PGNT_SEGS_WIRE_MAX);
 	f->max_segs = max_t(unsigned int, segs, PGNT_SEGS_DIRECT);
 	f->max_ind_pages = pgnt_indirect_pages(f->max_segs);
@@ -291,7 +291,7 @@ static void pgnt_read_features(struct pgnt_info *info)
 }
 
 /* Size and geometry; false (device failed) when they make no sense. */
-static bool pgnt_read_geometry(struct pgnt_info *info)
+static bool pgfe_read_geometry(struct pgfe_info *info)
 {
 	struct xenbus_device *dev = info->xbdev;
 	unsigned long long sectors;
@@ -325,7 +325,7 @@ static bool pgnt_read_geometry(struct pgnt_info *info)
 }
 
 /* The backend changed the size of a connected disk. */
-static void pgnt_resize(struct pgnt_info *info)
+static void pgfe_resize(struct pgfe_info *info)
 {
 	unsigned long long sectors;
 	int err;
@@ -341,7 +341,7 @@ static void pgnt_resize(struct pgnt_info *info)
 }
 
 /* Replay the requests taken off the old rings at suspend. */
-static void pgnt_replay_saved(struct pgnt_info *info)
+static void pgfe_replay_saved(struct pgfe_info *info)
 {
 	struct request *rq, *tmp;
 
@@ -352,25 +352,25 @@ static void pgnt_replay_saved(struct pgnt_info *info)
 	blk_mq_kick_requeue_list(info->gd->queue);
 }
 
-static void pgnt_connect(struct pgnt_info *info)
+static void pgfe_connect(struct pgfe_info *info)
 {
 	struct xenbus_device *dev = info->xbdev;
 	unsigned int i;
 	int err;
 
 	lockdep_assert_held(&info->mutex);
-	if (info->state == PGNT_CONNECTED) {
-		pgnt_resize(info);
+	if (info->state == PGFE_CONNECTED) {
+		pgfe_resize(info);
 		return;
 	}
 	/* Connected without our rings (we failed earlier): nothing to do. */
-	if (!info->rings || info->state == PGNT_BROKEN)
+	if (!info->rings || info->state == PGFE_BROKEN)
 		return;
-	if (!pgnt_read_geometry(info))
+	if (!pgfe_read_geometry(info))
 		return;
-	pgnt_read_features(info);
+	pgfe_read_features(info);
 	for (i = 0; i < info->f.nr_rings; i++) {
-		err = pgnt_ring_alloc_slots(&info->rings[i]);
+		err = pgfe_ring_alloc_slots(&info->rings[i]);
 		if (err) {
 			xenbus_dev_fatal(dev, err, "allocating ring %u slots", i);
 			return;
@@ -378,21 +378,21 @@ static void pgnt_connect(struct pgnt_info *info)
 	}
 
 	if (!info->gd) {
-		WRITE_ONCE(info->state, PGNT_CONNECTED);
+		WRITE_ONCE(info->state, PGFE_CONNECTED);
 		xenbus_switch_state(dev, XenbusStateConnected);
-		err = pgnt_disk_create(info);
+		err = pgfe_disk_create(info);
 		if (err) {
-			WRITE_ONCE(info->state, PGNT_DISCONNECTED);
+			WRITE_ONCE(info->state, PGFE_DISCONNECTED);
 			xenbus_dev_fatal(dev, err, "creating the disk");
 			return;
 		}
 	} else {
-		pgnt_disk_update(info);
-		WRITE_ONCE(info->state, PGNT_CONNECTED);
+		pgfe_disk_update(info);
+		WRITE_ONCE(info->state, PGFE_CONNECTED);
 		info->reconnects++;
 		xenbus_switch_state(dev, XenbusStateConnected);
-		pgnt_replay_saved(info);
-		pgnt_queue_start(info);
+		pgfe_replay_saved(info);
+		pgfe_queue_start(info);
 	}
 	dev_info(&dev->dev,
 		 "%s: %u queue(s), ring order %u, %u segments/request, persistent grants %s, backend %s\n",
@@ -403,29 +403,29 @@ static void pgnt_connect(struct pgnt_info *info)
 
 /*
  * The backend is going away: new I/O fails, and we close our end.  The
- * rings stay until the backend is Closed too (pgnt_backend_changed()): it
+ * rings stay until the backend is Closed too (pgfe_backend_changed()): it
  * unmaps our grants before it says so, so they end at once instead of
  * being left to the grant-table code; what it still completes is taken.
  */
-static void pgnt_closing(struct pgnt_info *info)
+static void pgfe_closing(struct pgfe_info *info)
 {
 	struct xenbus_device *dev = info->xbdev;
 
 	lockdep_assert_held(&info->mutex);
 	if (dev->state == XenbusStateClosed)
 		return;
-	if (info->state != PGNT_BROKEN)
-		WRITE_ONCE(info->state, PGNT_DISCONNECTED);
-	pgnt_fail_saved(info);
+	if (info->state != PGFE_BROKEN)
+		WRITE_ONCE(info->state, PGFE_DISCONNECTED);
+	pgfe_fail_saved(info);
 	/* Held since a resume: let the queue run, so that new I/O fails. */
-	pgnt_queue_start(info);
+	pgfe_queue_start(info);
 	xenbus_frontend_closed(dev);
 }
 
 /* How long remove waits for the backend to let go of our grants. */
-#define PGNT_CLOSE_WAIT_MS	15000
+#define PGFE_CLOSE_WAIT_MS	15000
 
-static bool pgnt_backend_gone(struct xenbus_device *dev)
+static bool pgfe_backend_gone(struct xenbus_device *dev)
 {
 	unsigned int st = xenbus_read_unsigned(dev->otherend, "state",
 					       XenbusStateUnknown);
@@ -438,7 +438,7 @@ static bool pgnt_backend_gone(struct xenbus_device *dev)
  * backend to close its own, so that our grants are unmapped when the rings
  * go.  The otherend watch is gone by now, hence the polling.
  */
-static void pgnt_close_and_wait(struct pgnt_info *info)
+static void pgfe_close_and_wait(struct pgfe_info *info)
 {
 	struct xenbus_device *dev = info->xbdev;
 	unsigned long end;
@@ -446,30 +446,30 @@ static void pgnt_close_and_wait(struct pgnt_info *info)
 	lockdep_assert_held(&info->mutex);
 	if (!info->rings)
 		return;
-	pgnt_closing(info);
-	end = jiffies + msecs_to_jiffies(PGNT_CLOSE_WAIT_MS);
-	while (!pgnt_backend_gone(dev)) {
+	pgfe_closing(info);
+	end = jiffies + msecs_to_jiffies(PGFE_CLOSE_WAIT_MS);
+	while (!pgfe_backend_gone(dev)) {
 		if (time_after(jiffies, end)) {
 			dev_warn(&dev->dev,
 				 "backend did not close in %u ms; its grants are left to the grant table\n",
-				 PGNT_CLOSE_WAIT_MS);
+				 PGFE_CLOSE_WAIT_MS);
 			return;
 		}
 		msleep(50);
 	}
 }
 
-static void pgnt_backend_changed(struct xenbus_device *dev,
+static void pgfe_backend_changed(struct xenbus_device *dev,
 				 enum xenbus_state backend_state)
 {
-	struct pgnt_info *info = dev_get_drvdata(&dev->dev);
+	struct pgfe_info *info = dev_get_drvdata(&dev->dev);
 
 	switch (backend_state) {
 	case XenbusStateInitWait:
 		if (dev->state != XenbusStateInitialising)
 			break;
 		mutex_lock(&info->mutex);
-		pgnt_talk_to_backend(info);
+		pgfe_talk_to_backend(info);
 		mutex_unlock(&info->mutex);
 		break;
 	case XenbusStateConnected:
@@ -481,11 +481,11 @@ static void pgnt_backend_changed(struct xenbus_device *dev,
 		 */
 		if (dev->state != XenbusStateInitialised &&
 		    dev->state != XenbusStateConnected &&
-		    pgnt_talk_to_backend(info)) {
+		    pgfe_talk_to_backend(info)) {
 			mutex_unlock(&info->mutex);
 			break;
 		}
-		pgnt_connect(info);
+		pgfe_connect(info);
 		mutex_unlock(&info->mutex);
 		break;
 	case XenbusStateClosed:
@@ -497,14 +497,14 @@ static void pgnt_backend_changed(struct xenbus_device *dev,
 		if (dev->state == XenbusStateInitialising)
 			break;
 		mutex_lock(&info->mutex);
-		pgnt_closing(info);
+		pgfe_closing(info);
 		/* The backend has let go of our grants: end them, free all. */
-		pgnt_disconnect(info);
+		pgfe_disconnect(info);
 		mutex_unlock(&info->mutex);
 		break;
 	case XenbusStateClosing:
 		mutex_lock(&info->mutex);
-		pgnt_closing(info);
+		pgfe_closing(info);
 		mutex_unlock(&info->mutex);
 		break;
 	default:
@@ -517,25 +517,25 @@ static void pgnt_backend_changed(struct xenbus_device *dev,
  * gone.  Keep the requests in flight for replay, drop the old rings and
  * negotiate with the new backend right away.
  */
-static int pgnt_resume(struct xenbus_device *dev)
+static int pgfe_resume(struct xenbus_device *dev)
 {
-	struct pgnt_info *info = dev_get_drvdata(&dev->dev);
+	struct pgfe_info *info = dev_get_drvdata(&dev->dev);
 	int err;
 
 	dev_dbg(&dev->dev, "resuming\n");
 	mutex_lock(&info->mutex);
-	pgnt_queue_stop(info);
-	pgnt_rings_free(info, &info->saved);
-	WRITE_ONCE(info->state, info->gd ? PGNT_SUSPENDED : PGNT_DISCONNECTED);
-	err = pgnt_talk_to_backend(info);
+	pgfe_queue_stop(info);
+	pgfe_rings_free(info, &info->saved);
+	WRITE_ONCE(info->state, info->gd ? PGFE_SUSPENDED : PGFE_DISCONNECTED);
+	err = pgfe_talk_to_backend(info);
 	mutex_unlock(&info->mutex);
 	return err;
 }
 
-static int pgnt_probe(struct xenbus_device *dev,
+static int pgfe_probe(struct xenbus_device *dev,
 		      const struct xenbus_device_id *id)
 {
-	struct pgnt_info *info;
+	struct pgfe_info *info;
 	u32 vdevice, minor, parts;
 	const char *leaf;
 	char *type;
@@ -580,8 +580,8 @@ static int pgnt_probe(struct xenbus_device *dev,
 	INIT_LIST_HEAD(&info->saved);
 	spin_lock_init(&info->resplit_lock);
 	INIT_LIST_HEAD(&info->resplit);
-	INIT_WORK(&info->resplit_work, pgnt_resplit_work);
-	INIT_WORK(&info->flush_off_work, pgnt_flush_off_work);
+	INIT_WORK(&info->resplit_work, pgfe_resplit_work);
+	INIT_WORK(&info->flush_off_work, pgfe_flush_off_work);
 
 	/* The handle is the device's own directory name. */
 	leaf = strrchr(dev->nodename, '/');
@@ -591,7 +591,7 @@ static int pgnt_probe(struct xenbus_device *dev,
 				 dev->nodename);
 		goto out_free_info;
 	}
-	err = pgnt_minors_reserve(info->first_minor, info->nr_minors);
+	err = pgfe_minors_reserve(info->first_minor, info->nr_minors);
 	if (err) {
 		xenbus_dev_fatal(dev, err, "minors of virtual-device %#x in use",
 				 vdevice);
@@ -617,14 +617,14 @@ out_free_info:
  * cached is written out; otherwise (backend gone, broken, or we were
  * suspended) the I/O fails first, or del_gendisk() would wait for it.
  */
-static PGNT_XENBUS_REMOVE_RET pgnt_remove(struct xenbus_device *dev)
+static PGNT_XENBUS_REMOVE_RET pgfe_remove(struct xenbus_device *dev)
 {
-	struct pgnt_info *info = dev_get_drvdata(&dev->dev);
+	struct pgfe_info *info = dev_get_drvdata(&dev->dev);
 
 	mutex_lock(&info->mutex);
-	if (info->state != PGNT_CONNECTED) {
-		pgnt_close_and_wait(info);
-		pgnt_disconnect(info);
+	if (info->state != PGFE_CONNECTED) {
+		pgfe_close_and_wait(info);
+		pgfe_disconnect(info);
 	}
 	mutex_unlock(&info->mutex);
 
@@ -632,20 +632,20 @@ static PGNT_XENBUS_REMOVE_RET pgnt_remove(struct xenbus_device *dev)
 	cancel_work_sync(&info->flush_off_work);
 	flush_work(&info->resplit_work);
 	/* Outside the mutex: sysfs readers take it and del_gendisk waits. */
-	pgnt_disk_destroy(info);
+	pgfe_disk_destroy(info);
 	flush_work(&info->resplit_work);
 
 	mutex_lock(&info->mutex);
-	pgnt_close_and_wait(info);
-	pgnt_disconnect(info);
+	pgfe_close_and_wait(info);
+	pgfe_disconnect(info);
 	mutex_unlock(&info->mutex);
-	pgnt_minors_release(info->first_minor, info->nr_minors);
+	pgfe_minors_release(info->first_minor, info->nr_minors);
 	dev_set_drvdata(&dev->dev, NULL);
 	kfree(info);
 	return PGNT_XENBUS_REMOVE_OK;
 }
 
-static const struct xenbus_device_id pgnt_xenbus_ids[] = {
+static const struct xenbus_device_id pgfe_xenbus_ids[] = {
 	{ "vbd" },
 	{ "" }
 };
@@ -654,21 +654,21 @@ static const struct xenbus_device_id pgnt_xenbus_ids[] = {
  * Named "vbd" like the stock driver: the bus refuses a second driver of
  * the same name, a second guard besides major 202.
  */
-static struct xenbus_driver pgnt_xenbus_driver = {
+static struct xenbus_driver pgfe_xenbus_driver = {
 	.name = "vbd",
-	.ids = pgnt_xenbus_ids,
-	.probe = pgnt_probe,
-	.remove = pgnt_remove,
-	.resume = pgnt_resume,
-	.otherend_changed = pgnt_backend_changed,
+	.ids = pgfe_xenbus_ids,
+	.probe = pgfe_probe,
+	.remove = pgfe_remove,
+	.resume = pgfe_resume,
+	.otherend_changed = pgfe_backend_changed,
 };
 
-int pgnt_xenbus_init(void)
+int pgfe_xenbus_init(void)
 {
-	return xenbus_register_frontend(&pgnt_xenbus_driver);
+	return xenbus_register_frontend(&pgfe_xenbus_driver);
 }
 
-void pgnt_xenbus_fini(void)
+void pgfe_xenbus_fini(void)
 {
-	xenbus_unregister_driver(&pgnt_xenbus_driver);
+	xenbus_unregister_driver(&pgfe_xenbus_driver);
 }
