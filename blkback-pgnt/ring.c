@@ -18,6 +18,7 @@
 #include <xen/page.h>
 
 #include "common.h"
+#include "pgnt_wire.h"
 
 /* The ring layouts are the protocol's; pin every offset a guest relies on. */
 static_assert(sizeof(struct pgbk_x32_request) == 108);
@@ -34,23 +35,6 @@ static_assert(offsetof(struct pgbk_x64_request, u.discard.nr_sectors) == 24);
 static_assert(offsetof(struct pgbk_x64_request, u.indirect.indirect_grefs) == 28);
 static_assert(sizeof(struct pgbk_x64_response) == 16);
 static_assert(sizeof(union pgbk_x64_sring_entry) == 112);
-/* The values common/ repeats from blkif.h must stay equal to it. */
-static_assert(PGNT_SEGS_DIRECT == BLKIF_MAX_SEGMENTS_PER_REQUEST);
-static_assert(PGNT_INDIRECT_PAGES_MAX == BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
-static_assert(sizeof(struct blkif_request_segment) == PGNT_SEGMENT_WIRE_SIZE);
-static_assert(sizeof(struct blkif_request_segment) *
-	      PGNT_SEGS_PER_INDIRECT_PAGE == XEN_PAGE_SIZE);
-static_assert(PGNT_OP_READ == BLKIF_OP_READ);
-static_assert(PGNT_OP_WRITE == BLKIF_OP_WRITE);
-static_assert(PGNT_OP_WRITE_BARRIER == BLKIF_OP_WRITE_BARRIER);
-static_assert(PGNT_OP_FLUSH_DISKCACHE == BLKIF_OP_FLUSH_DISKCACHE);
-static_assert(PGNT_OP_DISCARD == BLKIF_OP_DISCARD);
-static_assert(PGNT_OP_INDIRECT == BLKIF_OP_INDIRECT);
-static_assert(PGNT_DISCARD_SECURE == BLKIF_DISCARD_SECURE);
-static_assert(PGNT_RSP_EOPNOTSUPP == BLKIF_RSP_EOPNOTSUPP);
-static_assert(PGNT_RSP_ERROR == BLKIF_RSP_ERROR);
-static_assert(PGNT_RSP_OKAY == BLKIF_RSP_OKAY);
-static_assert(PGNT_XEN_PAGE_SIZE == XEN_PAGE_SIZE);
 /* A grant is a page here: no 64 KiB-page kernels. */
 static_assert(PAGE_SIZE == XEN_PAGE_SIZE);
 /* The native layout is one of the two x86 ones. */

@@ -16,6 +16,7 @@
 #include <xen/platform_pci.h>
 
 #include "common.h"
+#include "pgnt_wire.h"
 
 unsigned int pgfe_max_indirect_segments = PGNT_FRONT_INDIRECT_SEGS_DEFAULT;
 module_param_named(max_indirect_segments, pgfe_max_indirect_segments, uint,
@@ -64,26 +65,6 @@ module_param_cb(grants_deferred, &pgfe_count_ops, &pgfe_grants_deferred,
 		0444);
 MODULE_PARM_DESC(grants_deferred,
 		 "Grants ended while a backend still mapped them, left to the grant table (read-only)");
-
-/* The values common/ repeats from blkif.h must stay equal to it. */
-static_assert(PGNT_SEGS_DIRECT == BLKIF_MAX_SEGMENTS_PER_REQUEST);
-static_assert(PGNT_INDIRECT_PAGES_MAX == BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
-static_assert(sizeof(struct blkif_request_segment) == PGNT_SEGMENT_WIRE_SIZE);
-static_assert(PGNT_OP_READ == BLKIF_OP_READ);
-static_assert(PGNT_OP_WRITE == BLKIF_OP_WRITE);
-static_assert(PGNT_OP_WRITE_BARRIER == BLKIF_OP_WRITE_BARRIER);
-static_assert(PGNT_OP_FLUSH_DISKCACHE == BLKIF_OP_FLUSH_DISKCACHE);
-static_assert(PGNT_OP_INDIRECT == BLKIF_OP_INDIRECT);
-static_assert(PGNT_OP_DISCARD == BLKIF_OP_DISCARD);
-static_assert(PGNT_RSP_OKAY == BLKIF_RSP_OKAY);
-static_assert(PGNT_RSP_ERROR == BLKIF_RSP_ERROR);
-static_assert(PGNT_RSP_EOPNOTSUPP == BLKIF_RSP_EOPNOTSUPP);
-static_assert(PGNT_DISCARD_SECURE == BLKIF_DISCARD_SECURE);
-static_assert(PGNT_VDISK_READONLY == VDISK_READONLY);
-static_assert(PGNT_VDISK_CDROM == VDISK_CDROM);
-static_assert(PGNT_XEN_PAGE_SIZE == XEN_PAGE_SIZE);
-static_assert(PGNT_SECTOR_SHIFT == SECTOR_SHIFT);
-static_assert(PGNT_RING_PAGES_MAX == XENBUS_MAX_RING_GRANTS);
 
 static int __init pgfe_front_init(void)
 {

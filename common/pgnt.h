@@ -6,8 +6,8 @@
  * This is the one shared header of the project.  The wire format itself is
  * defined by Xen's public blkif.h (shipped with the kernel headers); the
  * values repeated here are the ones the kernel-independent code in common/
- * needs, and each driver pins them to blkif.h with static_assert() (see
- * pgnt_check_wire_abi() in the drivers) so they cannot drift.
+ * needs, and pgnt_wire.h, which both modules include, pins them to blkif.h
+ * with static_assert() so they cannot drift.
  */
 #ifndef PGNT_H
 #define PGNT_H
@@ -49,7 +49,7 @@
 #define PGNT_PROTO_X86_32		"x86_32-abi"
 #define PGNT_PROTO_X86_64		"x86_64-abi"
 
-/* ---- wire facts from blkif.h (pinned by static_assert in the drivers) ---- */
+/* ---- wire facts from blkif.h (pinned by static_assert in pgnt_wire.h) ---- */
 
 /* Grants always cover 4 KiB Xen pages, whatever the kernel's PAGE_SIZE. */
 #define PGNT_XEN_PAGE_SHIFT		12
