@@ -5,7 +5,7 @@
  *   xenbus.c  backend lifecycle (hotplug, negotiation, connect, teardown)
  *   ring.c    data path: one kthread per ring, requests, bios, responses
  *   grant.c   persistent grants, budgets, grant copy, reclaim
- *   stats.c   sysfs statistics
+ *   stats.c   sysfs statistics (stats_table.h lists the counters)
  */
 #ifndef PGBK_BLKBACK_COMMON_H
 #define PGBK_BLKBACK_COMMON_H
@@ -149,28 +149,11 @@ enum pgbk_abi {
 
 /*
  * Per-ring counters, exported summed per device in the "statistics" sysfs
- * group (stats.c has one file per counter).  The first seven are the
- * stock backend's names.
+ * group (stats.c); the list of them is stats_table.h.
  */
 enum pgbk_stat {
-	PGBK_ST_oo_req,			/* out of request slots/copy pages */
-	PGBK_ST_rd_req,
-	PGBK_ST_wr_req,
-	PGBK_ST_f_req,			/* flush and barrier */
-	PGBK_ST_ds_req,			/* discard */
-	PGBK_ST_rd_sect,
-	PGBK_ST_wr_sect,
-	PGBK_ST_pgrants_mapped,		/* persistent grants now (a gauge) */
-	PGBK_ST_pgrant_hits,		/* segments found in the cache */
-	PGBK_ST_pgrant_misses,
-	PGBK_ST_pgrant_maps,		/* grant map operations */
-	PGBK_ST_pgrant_unmaps,
-	PGBK_ST_copies,			/* segments copied (GNTTABOP_copy) */
-	PGBK_ST_reclaims,		/* idle or over-budget unmaps */
-	PGBK_ST_budget_refusals,	/* segments a budget kept unmapped */
-	PGBK_ST_err_grant,		/* requests failed on a grant op */
-	PGBK_ST_err_io,			/* requests the device failed */
-	PGBK_ST_err_ring,		/* ring protocol violations */
+#define PGBK_STAT(name)		PGBK_ST_##name,
+#include "stats_table.h"
 	PGBK_ST_NR
 };
 

@@ -585,21 +585,33 @@ static void pgbk_ring_check_resize(struct pgbk_ring *ring)
 			 err);
 }
 
+/* The counters log_stats prints, in its order, as " label N" each. */
+static const struct pgbk_log_field {
+	const char *label;
+	enum pgbk_stat st;
+} pgbk_log_fields[] = {
+#define PGBK_STAT_LOG(name, label)	{ label, PGBK_ST_##name },
+#include "stats_table.h"
+};
+
+/* Room for a field: a label of up to 10 characters and a 20-digit count. */
+#define PGBK_LOG_FIELD_MAX	32
+
 static void pgbk_ring_log_stats(struct pgbk_ring *ring)
 {
 	const u64 *c = ring->stats->c;
+	char line[ARRAY_SIZE(pgbk_log_fields) * PGBK_LOG_FIELD_MAX + 1];
+	unsigned int i, n = 0;
 
 	if (!READ_ONCE(pgbk_log_stats) || time_before(jiffies, ring->log_next))
 		return;
 	ring->log_next = jiffies + 10 * HZ;
-	dev_info(&ring->be->dev->dev,
-		 "ring %u: rd %llu wr %llu f %llu ds %llu oo %llu pgrants %llu hits %llu misses %llu maps %llu unmaps %llu copies %llu reclaims %llu refusals %llu\n",
-		 ring->idx, c[PGBK_ST_rd_req], c[PGBK_ST_wr_req],
-		 c[PGBK_ST_f_req], c[PGBK_ST_ds_req], c[PGBK_ST_oo_req],
-		 c[PGBK_ST_pgrants_mapped], c[PGBK_ST_pgrant_hits],
-		 c[PGBK_ST_pgrant_misses], c[PGBK_ST_pgrant_maps],
-		 c[PGBK_ST_pgrant_unmaps], c[PGBK_ST_copies],
-		 c[PGBK_ST_reclaims], c[PGBK_ST_budget_refusals]);
+	line[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(pgbk_log_fields); i++)
+		n += scnprintf(line + n, sizeof(line) - n, " %s %llu",
+			       pgbk_log_fields[i].label,
+			       c[pgbk_log_fields[i].st]);
+	dev_info(&ring->be->dev->dev, "ring %u:%s\n", ring->idx, line);
 }
 
 static irqreturn_t pgbk_ring_irq(int irq, void *data)
