@@ -76,18 +76,18 @@ struct pgfe_pool {
 	unsigned int nr_persistent;	/* pages granted for good */
 };
 
-/* Counters of one ring, under the ring's lock; summed for sysfs. */
+/*
+ * Counters of one ring, listed in stats_table.h; under the ring's lock,
+ * summed for sysfs.
+ */
+enum pgfe_stat {
+#define PGFE_STAT(name)		PGFE_ST_##name,
+#include "stats_table.h"
+	PGFE_ST_NR
+};
+
 struct pgfe_ring_stats {
-	u64 requests;
-	u64 rd_sectors;
-	u64 wr_sectors;
-	u64 indirect_reqs;	/* requests sent as BLKIF_OP_INDIRECT */
-	u64 bounced_segs;	/* segments copied to or from pool pages */
-	u64 gnt_reuse;		/* segments served by an existing grant */
-	u64 gnt_new;		/* grants issued (per request or persistent) */
-	u64 gnt_abandoned;	/* grants still mapped by the backend at end */
-	u64 bad_responses;
-	u64 errors;		/* responses with an error status */
+	u64 c[PGFE_ST_NR];
 };
 
 /* What a request in flight holds; one per ring slot, indexed by its id. */

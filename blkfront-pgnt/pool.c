@@ -42,7 +42,7 @@ int pgfe_gnt_grant(struct pgfe_ring *ring, struct pgfe_gnt *g, bool readonly)
 	if (ref < 0)
 		return ref;
 	g->gref = ref;
-	ring->st.gnt_new++;
+	ring->st.c[PGFE_ST_gnt_new]++;
 	atomic_long_inc(&pgfe_grants_held);
 	return 0;
 }
@@ -68,7 +68,7 @@ bool pgfe_gnt_end(struct pgfe_ring *ring, struct pgfe_gnt *g)
 	}
 	pgnt_gnttab_end_deferred(g->gref, g->page);
 	atomic_long_inc(&pgfe_grants_deferred);
-	ring->st.gnt_abandoned++;
+	ring->st.c[PGFE_ST_gnt_abandoned]++;
 	if (g->persistent)
 		ring->pool.nr_persistent--;
 	ring->pool.nr_pages--;

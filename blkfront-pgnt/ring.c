@@ -59,7 +59,7 @@ static struct pgfe_gnt *pgfe_seg_page(struct pgfe_ring *ring, bool readonly)
 	if (!g)
 		return NULL;
 	if (reused)
-		ring->st.gnt_reuse++;
+		ring->st.c[PGFE_ST_gnt_reuse]++;
 	if (!g->persistent && pgfe_gnt_grant(ring, g, readonly)) {
 		pgfe_pool_put(ring, g);
 		return NULL;
@@ -160,7 +160,7 @@ static blk_status_t pgfe_map_data(struct pgfe_ring *ring,
 			return BLK_STS_RESOURCE;
 		s->gnts[s->nr_data++] = g;
 		pgfe_copy_in(g, sg, write, untrusted);
-		ring->st.bounced_segs++;
+		ring->st.c[PGFE_ST_bounced_segs]++;
 		seg = pgfe_seg_slot(ring, s, direct, i);
 		seg->gref = g->gref;
 		seg->first_sect = sg->offset >> SECTOR_SHIFT;
@@ -227,7 +227,7 @@ static blk_status_t pgfe_build_rw(struct pgfe_ring *ring, struct request *rq,
 	if (sts)
 		return sts;
 
-	ring->st.indirect_reqs++;
+	ring->st.c[PGFE_ST_indirect_reqs]++;
 	req->operation = BLKIF_OP_INDIRECT;
 	req->u.indirect.indirect_op = s->data_op;
 	req->u.indirect.nr_segments = nseg;
@@ -302,11 +302,11 @@ static blk_status_t pgfe_ring_submit(struct pgfe_ring *ring,
 	*RING_GET_REQUEST(&ring->front, ring->front.req_prod_pvt) = req;
 	ring->front.req_prod_pvt++;
 	s->rq = rq;
-	ring->st.requests++;
+	ring->st.c[PGFE_ST_requests]++;
 	if (s->data_op == BLKIF_OP_READ)
-		ring->st.rd_sectors += blk_rq_sectors(rq);
+		ring->st.c[PGFE_ST_rd_sectors] += blk_rq_sectors(rq);
 	else if (s->data_op != BLKIF_OP_DISCARD)
-		ring->st.wr_sectors += blk_rq_sectors(rq);
+		ring->st.c[PGFE_ST_wr_sectors] += blk_rq_sectors(rq);
 	return BLK_STS_OK;
 }
 
@@ -476,7 +476,7 @@ static blk_status_t pgnt_rsp_status(struct pgfe_ring *ring,
 
 	if (likely(status == BLKIF_RSP_OKAY))
 		return BLK_STS_OK;
-	ring->st.errors++;
+	ring->st.c[PGFE_ST_errors]++;
 	if (status == BLKIF_RSP_EOPNOTSUPP) {
 		dev_warn_ratelimited(&info->xbdev->dev,
 				     "backend refused operation %u\n",
@@ -504,7 +504,7 @@ static bool pgfe_ring_complete(struct pgfe_ring *ring,
 	v = pgnt_rsp_check(&ring->ids, rsp->id, s ? s->op : 0,
 			   s ? s->data_op : 0, rsp->operation, rsp->status);
 	if (v != PGNT_OK) {
-		ring->st.bad_responses++;
+		ring->st.c[PGFE_ST_bad_responses]++;
 		dev_err(&ring->info->xbdev->dev,
 			"ring %u: bad response (%s): id %llu op %u status %d\n",
 			ring->index, pgnt_verdict_name(v),
@@ -537,7 +537,7 @@ static irqreturn_t pgfe_interrupt(int irq, void *dev_id)
 			dev_err(&ring->info->xbdev->dev,
 				"ring %u: response producer %u overflows the ring (consumer %u)\n",
 				ring->index, rp, ring->front.rsp_cons);
-			ring->st.bad_responses++;
+			ring->st.c[PGFE_ST_bad_responses]++;
 			pgfe_ring_break(ring);
 			goto out_no_eoi;
 		}

@@ -19,34 +19,26 @@ static struct pgfe_info *pgfe_dev_info(struct device *dev)
 void pgfe_stats_retire(struct pgfe_info *info,
 		       const struct pgfe_ring_stats *st)
 {
-	struct pgfe_ring_stats *r = &info->retired;
+	unsigned int s;
 
 	lockdep_assert_held(&info->mutex);
-	r->requests += st->requests;
-	r->rd_sectors += st->rd_sectors;
-	r->wr_sectors += st->wr_sectors;
-	r->indirect_reqs += st->indirect_reqs;
-	r->bounced_segs += st->bounced_segs;
-	r->gnt_reuse += st->gnt_reuse;
-	r->gnt_new += st->gnt_new;
-	r->gnt_abandoned += st->gnt_abandoned;
-	r->bad_responses += st->bad_responses;
-	r->errors += st->errors;
+	for (s = 0; s < PGFE_ST_NR; s++)
+		info->retired.c[s] += st->c[s];
 }
 
-/* Sum of one ring_stats field over all rings, past and present. */
-static u64 pgfe_sum(struct pgfe_info *info, size_t offset)
+/* Sum of one counter over all rings, past and present. */
+static u64 pgfe_sum(struct pgfe_info *info, enum pgfe_stat s)
 {
 	unsigned long flags;
 	unsigned int i;
-	u64 sum = *(u64 *)((char *)&info->retired + offset);
+	u64 sum = info->retired.c[s];
 
 	lockdep_assert_held(&info->mutex);
 	for (i = 0; info->rings && i < info->f.nr_rings; i++) {
 		struct pgfe_ring *ring = &info->rings[i];
 
 		spin_lock_irqsave(&ring->lock, flags);
-		sum += *(u64 *)((char *)&ring->st + offset);
+		sum += ring->st.c[s];
 		spin_unlock_irqrestore(&ring->lock, flags);
 	}
 	return sum;
@@ -70,10 +62,10 @@ static unsigned int pgfe_sum_pool(struct pgfe_info *info, bool persistent)
 	return sum;
 }
 
-/* A read-only attribute showing one ring_stats field, summed. */
+/* A read-only file showing one counter, summed. */
 struct pgfe_stat_attr {
 	struct device_attribute dattr;
-	size_t offset;
+	enum pgfe_stat st;
 };
 
 static ssize_t pgfe_stat_show(struct device *dev,
@@ -85,30 +77,17 @@ static ssize_t pgfe_stat_show(struct device *dev,
 	u64 v;
 
 	mutex_lock(&info->mutex);
-	v = pgfe_sum(info, sa->offset);
+	v = pgfe_sum(info, sa->st);
 	mutex_unlock(&info->mutex);
 	return sysfs_emit(buf, "%llu\n", v);
 }
 
-#define PGFE_STAT_ATTR(_field)						\
-static struct pgfe_stat_attr pgfe_stat_##_field = {			\
-	.dattr = {							\
-		.attr = { .name = #_field, .mode = 0444 },		\
-		.show = pgfe_stat_show,					\
-	},								\
-	.offset = offsetof(struct pgfe_ring_stats, _field),		\
-}
-
-PGFE_STAT_ATTR(requests);
-PGFE_STAT_ATTR(rd_sectors);
-PGFE_STAT_ATTR(wr_sectors);
-PGFE_STAT_ATTR(indirect_reqs);
-PGFE_STAT_ATTR(bounced_segs);
-PGFE_STAT_ATTR(gnt_reuse);
-PGFE_STAT_ATTR(gnt_new);
-PGFE_STAT_ATTR(gnt_abandoned);
-PGFE_STAT_ATTR(bad_responses);
-PGFE_STAT_ATTR(errors);
+/* The attribute of counter _name, a file of the same name. */
+#define PGFE_STAT_ATTR(_name)						\
+	(&((struct pgfe_stat_attr) {					\
+		.dattr = __ATTR(_name, 0444, pgfe_stat_show, NULL),	\
+		.st = PGFE_ST_##_name,					\
+	}).dattr.attr)
 
 static ssize_t pool_pages_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
@@ -151,7 +130,7 @@ static ssize_t ring_requests_show(struct device *dev,
 		u64 v;
 
 		spin_lock_irqsave(&ring->lock, flags);
-		v = ring->st.requests;
+		v = ring->st.c[PGFE_ST_requests];
 		spin_unlock_irqrestore(&ring->lock, flags);
 		n += sysfs_emit_at(buf, n, "%s%llu", i ? " " : "", v);
 	}
@@ -202,16 +181,8 @@ static ssize_t reconnects_show(struct device *dev,
 static DEVICE_ATTR_RO(reconnects);
 
 static struct attribute *pgfe_stat_attrs[] = {
-	&pgfe_stat_requests.dattr.attr,
-	&pgfe_stat_rd_sectors.dattr.attr,
-	&pgfe_stat_wr_sectors.dattr.attr,
-	&pgfe_stat_indirect_reqs.dattr.attr,
-	&pgfe_stat_bounced_segs.dattr.attr,
-	&pgfe_stat_gnt_reuse.dattr.attr,
-	&pgfe_stat_gnt_new.dattr.attr,
-	&pgfe_stat_gnt_abandoned.dattr.attr,
-	&pgfe_stat_bad_responses.dattr.attr,
-	&pgfe_stat_errors.dattr.attr,
+#define PGFE_STAT(name)		PGFE_STAT_ATTR(name),
+#include "stats_table.h"
 	&dev_attr_pool_pages.attr,
 	&dev_attr_pool_grants.attr,
 	&dev_attr_ring_requests.attr,
