@@ -44,24 +44,6 @@ static u64 pgfe_sum(struct pgfe_info *info, enum pgfe_stat s)
 	return sum;
 }
 
-/* Pool occupancy, summed the same way. */
-static unsigned int pgfe_sum_pool(struct pgfe_info *info, bool persistent)
-{
-	unsigned long flags;
-	unsigned int i, sum = 0;
-
-	lockdep_assert_held(&info->mutex);
-	for (i = 0; info->rings && i < info->f.nr_rings; i++) {
-		struct pgfe_ring *ring = &info->rings[i];
-
-		spin_lock_irqsave(&ring->lock, flags);
-		sum += persistent ? ring->pool.nr_persistent :
-				    ring->pool.nr_pages;
-		spin_unlock_irqrestore(&ring->lock, flags);
-	}
-	return sum;
-}
-
 /* A read-only file showing one counter, summed. */
 struct pgfe_stat_attr {
 	struct device_attribute dattr;
@@ -89,29 +71,37 @@ static ssize_t pgfe_stat_show(struct device *dev,
 		.st = PGFE_ST_##_name,					\
 	}).dattr.attr)
 
+/* Pool occupancy summed over the rings: pages owned, or granted for good. */
+static ssize_t pgfe_pool_show(struct device *dev, char *buf, bool persistent)
+{
+	struct pgfe_info *info = pgfe_dev_info(dev);
+	unsigned long flags;
+	unsigned int i, sum = 0;
+
+	mutex_lock(&info->mutex);
+	for (i = 0; info->rings && i < info->f.nr_rings; i++) {
+		struct pgfe_ring *ring = &info->rings[i];
+
+		spin_lock_irqsave(&ring->lock, flags);
+		sum += persistent ? ring->pool.nr_persistent :
+				    ring->pool.nr_pages;
+		spin_unlock_irqrestore(&ring->lock, flags);
+	}
+	mutex_unlock(&info->mutex);
+	return sysfs_emit(buf, "%u\n", sum);
+}
+
 static ssize_t pool_pages_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	struct pgfe_info *info = pgfe_dev_info(dev);
-	unsigned int v;
-
-	mutex_lock(&info->mutex);
-	v = pgfe_sum_pool(info, false);
-	mutex_unlock(&info->mutex);
-	return sysfs_emit(buf, "%u\n", v);
+	return pgfe_pool_show(dev, buf, false);
 }
 static DEVICE_ATTR_RO(pool_pages);
 
 static ssize_t pool_grants_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
-	struct pgfe_info *info = pgfe_dev_info(dev);
-	unsigned int v;
-
-	mutex_lock(&info->mutex);
-	v = pgfe_sum_pool(info, true);
-	mutex_unlock(&info->mutex);
-	return sysfs_emit(buf, "%u\n", v);
+	return pgfe_pool_show(dev, buf, true);
 }
 static DEVICE_ATTR_RO(pool_grants);
 
