@@ -3,11 +3,13 @@
  * xen-blk-pgnt: the persistent-grant block protocol as both of our modules
  * speak it, and the limits that bound what a guest can make dom0 map.
  *
- * This is the one shared header of the project.  The wire format itself is
+ * This is the protocol header of the project.  The wire format itself is
  * defined by Xen's public blkif.h (shipped with the kernel headers); the
  * values repeated here are the ones the kernel-independent code in common/
- * needs, and each driver pins them to blkif.h with static_assert() (see
- * pgnt_check_wire_abi() in the drivers) so they cannot drift.
+ * needs, and each driver pins them to blkif.h with static_assert() so they
+ * cannot drift: the backend at the top of blkback-pgnt/ring.c (beside the
+ * asserts on its x86_32 and x86_64 ring layouts), the frontend in
+ * blkfront-pgnt/main.c.
  */
 #ifndef PGNT_H
 #define PGNT_H
