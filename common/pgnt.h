@@ -174,15 +174,6 @@ static inline u32 pgnt_indirect_pages(u32 segs)
 }
 
 /*
- * Grants one request can name: its data segments plus, for an indirect
- * request, the pages holding the segment arrays.
- */
-static inline u32 pgnt_grants_per_request(u32 max_segs)
-{
-	return max_segs + pgnt_indirect_pages(max_segs);
-}
-
-/*
  * Negotiated ring order: the frontend's request, which must not exceed what
  * the backend advertised.  Returns -1 when the request is out of range.
  */

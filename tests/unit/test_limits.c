@@ -51,9 +51,6 @@ static void indirect_pages_per_segment_count(void)
 		EXPECT_EQ(pgnt_indirect_pages(t[i].segs), t[i].pages);
 	EXPECT_EQ(PGNT_SEGS_PER_INDIRECT_PAGE, 512);
 	EXPECT_EQ(PGNT_SEGS_WIRE_MAX, 4096);
-	EXPECT_EQ(pgnt_grants_per_request(11), 11);
-	EXPECT_EQ(pgnt_grants_per_request(256), 257);
-	EXPECT_EQ(pgnt_grants_per_request(32), 33);
 }
 
 static void negotiation_ranges(void)
