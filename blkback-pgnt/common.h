@@ -22,6 +22,7 @@
 #include <xen/grant_table.h>
 
 #include "pgnt.h"
+#include "pgnt_budget.h"
 #include "pgnt_check.h"
 #include "pgnt_gcache.h"
 

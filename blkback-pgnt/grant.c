@@ -29,7 +29,14 @@ static phys_addr_t pgbk_page_addr(struct page *page)
 	return (phys_addr_t)(unsigned long)pfn_to_kaddr(page_to_pfn(page));
 }
 
-/* ---- budgets ---- */
+/*
+ * ---- budgets ----
+ *
+ * What fits and what is over a limit is decided in common/pgnt_budget.h;
+ * here are the atomics and the rings.  The limits are module parameters,
+ * and the shared counts (struct pgbk_dom's and pgbk_global_mapped) live
+ * with them in main.c.
+ */
 
 /* Reserve up to @want units of one shared budget level; returns how many. */
 static u32 pgbk_budget_take(atomic_t *used, u32 limit, u32 want)
@@ -38,7 +45,7 @@ static u32 pgbk_budget_take(atomic_t *used, u32 limit, u32 want)
 	u32 n;
 
 	do {
-		n = min(want, pgnt_budget_room((u32)old, limit));
+		n = pgnt_budget_fit((u32)old, limit, want);
 		if (!n)
 			return 0;
 	} while (!atomic_try_cmpxchg(used, &old, old + (int)n));
@@ -55,8 +62,8 @@ static u32 pgbk_budget_reserve(struct pgbk_ring *ring, u32 want)
 	atomic_t *dom = &ring->be->dom->mapped;
 	u32 n, d = 0, g = 0;
 
-	n = min(want, pgnt_budget_room(ring->pg_count,
-				       READ_ONCE(pgbk_max_pgrants_ring)));
+	n = pgnt_budget_fit(ring->pg_count, READ_ONCE(pgbk_max_pgrants_ring),
+			    want);
 	if (n)
 		d = pgbk_budget_take(dom, READ_ONCE(pgbk_max_pgrants_domain), n);
 	if (d)
@@ -77,22 +84,15 @@ static void pgbk_budget_release(struct pgbk_ring *ring, u32 n)
 	atomic_sub(n, &pgbk_global_mapped);
 }
 
-static u32 pgbk_excess(u32 used, u32 limit)
-{
-	return used > limit ? used - limit : 0;
-}
-
 /* Mappings to drop now because a limit was lowered below the usage. */
 static u32 pgbk_budget_excess(struct pgbk_ring *ring)
 {
-	u32 r, d, g;
-
-	r = pgbk_excess(ring->pg_count, READ_ONCE(pgbk_max_pgrants_ring));
-	d = pgbk_excess(atomic_read(&ring->be->dom->mapped),
-			READ_ONCE(pgbk_max_pgrants_domain));
-	g = pgbk_excess(atomic_read(&pgbk_global_mapped),
-			READ_ONCE(pgbk_max_pgrants_total));
-	return max3(r, d, g);
+	return pgnt_budget_excess(ring->pg_count,
+				  READ_ONCE(pgbk_max_pgrants_ring),
+				  atomic_read(&ring->be->dom->mapped),
+				  READ_ONCE(pgbk_max_pgrants_domain),
+				  atomic_read(&pgbk_global_mapped),
+				  READ_ONCE(pgbk_max_pgrants_total));
 }
 
 /* ---- pages to map grants into ---- */

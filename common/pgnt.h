@@ -3,7 +3,7 @@
  * xen-blk-pgnt: the persistent-grant block protocol as both of our modules
  * speak it, and the limits that bound what a guest can make dom0 map.
  *
- * This is the one shared header of the project.  The wire format itself is
+ * This is the protocol header of the project.  The wire format itself is
  * defined by Xen's public blkif.h (shipped with the kernel headers); the
  * values repeated here are the ones the kernel-independent code in common/
  * needs, and pgnt_wire.h, which both modules include, pins them to blkif.h
@@ -115,6 +115,7 @@ static_assert(PGNT_RING_PAGES_MAX == 1U << PGNT_RING_PAGE_ORDER_MAX);
  * Persistent-grant budgets in the backend, in 4 KiB grant mappings.  A guest
  * can never make dom0 hold more persistent mappings than the smallest of the
  * three rooms left; beyond it the backend copies (GNTTABOP_copy) instead.
+ * The arithmetic of the three levels is in pgnt_budget.h.
  *  - per ring: the stock driver's default, enough for a one-page ring of
  *    full direct requests three times over;
  *  - per guest domain: 32 MiB of mappings, all rings of all its disks;
@@ -168,39 +169,6 @@ static inline u32 pgnt_indirect_pages(u32 segs)
 		return 0;
 	return (segs + PGNT_SEGS_PER_INDIRECT_PAGE - 1) /
 		PGNT_SEGS_PER_INDIRECT_PAGE;
-}
-
-/*
- * Grants one request can name: its data segments plus, for an indirect
- * request, the pages holding the segment arrays.
- */
-static inline u32 pgnt_grants_per_request(u32 max_segs)
-{
-	return max_segs + pgnt_indirect_pages(max_segs);
-}
-
-/* Room left in one budget level; a limit of 0 means "no persistent grants". */
-static inline u32 pgnt_budget_room(u32 used, u32 limit)
-{
-	return used >= limit ? 0 : limit - used;
-}
-
-/*
- * How many of @want new persistent mappings may be made, given the room left
- * at ring, domain and global level: the smallest of the four.
- */
-static inline u32 pgnt_budget_allow(u32 want, u32 ring_room, u32 dom_room,
-				    u32 global_room)
-{
-	u32 n = want;
-
-	if (ring_room < n)
-		n = ring_room;
-	if (dom_room < n)
-		n = dom_room;
-	if (global_room < n)
-		n = global_room;
-	return n;
 }
 
 /*

@@ -25,9 +25,19 @@ pgnt_check.h ## if (!r->nr_sectors)\n\t\t\treturn PGNT_BAD_RANGE; ##
 pgnt_check.h ## \tdefault:\n\t\treturn PGNT_BAD_OP; ## \tdefault:\n\t\tbreak;
 pgnt_check.h ## if (r->indirect_op != PGNT_OP_READ &&\n\t\t    r->indirect_op != PGNT_OP_WRITE) ## if (0)
 pgnt_check.h ## if ((r->discard_flags & PGNT_DISCARD_SECURE) &&\n\t\t    !l->secure_discard) ## if (0)
-pgnt.h ## if (dom_room < n) ## if (0)
 pgnt.h ## if (requested > backend_max || requested > PGNT_RING_PAGE_ORDER_MAX) ## if (requested > PGNT_RING_PAGE_ORDER_MAX)
 pgnt.h ## if (segs <= PGNT_SEGS_DIRECT) ## if (segs < PGNT_SEGS_DIRECT)
+pgnt_budget.h ## return used >= limit ? 0 : limit - used; ## return limit - used;
+pgnt_budget.h ## return used >= limit ? 0 : limit - used; ## return used >= limit ? 1 : limit - used;
+pgnt_budget.h ## return want < room ? want : room; ## return want < room ? room : room;
+pgnt_budget.h ## return want < room ? want : room; ## return want > room ? want : room;
+pgnt_budget.h ## return used > limit ? used - limit : 0; ## return used - limit;
+pgnt_budget.h ## return used > limit ? used - limit : 0; ## return used < limit ? limit - used : 0;
+pgnt_budget.h ## u32 n = pgnt_budget_over(ring_used, ring_limit); ## u32 n = 0 * pgnt_budget_over(ring_used, ring_limit);
+pgnt_budget.h ## if (d > n) ## if (0)
+pgnt_budget.h ## if (d > n) ## if (d < n)
+pgnt_budget.h ## if (g > n) ## if (0)
+pgnt_budget.h ## if (g > n) ## if (g < n)
 pgnt_gcache.h ## if (!n->users++) ## if (n->users++)
 pgnt_gcache.h ## if (n->users)\n\t\treturn -1;\n\twhile ## while
 pgnt_gcache.h ## if (pgnt_gcache_lookup(c, gref))\n\t\treturn -1; ## 

@@ -8,16 +8,17 @@
 
 int unit_failed_checks;
 
-extern const struct unit_test limits_tests[], check_tests[], gcache_tests[],
-	vdev_tests[], copy_tests[];
-extern const unsigned int limits_tests_nr, check_tests_nr, gcache_tests_nr,
-	vdev_tests_nr, copy_tests_nr;
+extern const struct unit_test limits_tests[], budget_tests[], check_tests[],
+	gcache_tests[], vdev_tests[], copy_tests[];
+extern const unsigned int limits_tests_nr, budget_tests_nr, check_tests_nr,
+	gcache_tests_nr, vdev_tests_nr, copy_tests_nr;
 
 static const struct {
 	const struct unit_test *tests;
 	const unsigned int *nr;
 } suites[] = {
 	{ limits_tests, &limits_tests_nr },
+	{ budget_tests, &budget_tests_nr },
 	{ check_tests, &check_tests_nr },
 	{ gcache_tests, &gcache_tests_nr },
 	{ vdev_tests, &vdev_tests_nr },

@@ -51,60 +51,6 @@ static void indirect_pages_per_segment_count(void)
 		EXPECT_EQ(pgnt_indirect_pages(t[i].segs), t[i].pages);
 	EXPECT_EQ(PGNT_SEGS_PER_INDIRECT_PAGE, 512);
 	EXPECT_EQ(PGNT_SEGS_WIRE_MAX, 4096);
-	EXPECT_EQ(pgnt_grants_per_request(11), 11);
-	EXPECT_EQ(pgnt_grants_per_request(256), 257);
-	EXPECT_EQ(pgnt_grants_per_request(32), 33);
-}
-
-static void budget_room_and_allowance(void)
-{
-	EXPECT_EQ(pgnt_budget_room(0, 10), 10);
-	EXPECT_EQ(pgnt_budget_room(9, 10), 1);
-	EXPECT_EQ(pgnt_budget_room(10, 10), 0);
-	/* A limit lowered at run time below what is mapped leaves no room. */
-	EXPECT_EQ(pgnt_budget_room(50, 10), 0);
-	EXPECT_EQ(pgnt_budget_room(0, 0), 0);
-
-	EXPECT_EQ(pgnt_budget_allow(11, 100, 100, 100), 11);
-	EXPECT_EQ(pgnt_budget_allow(11, 3, 100, 100), 3);
-	EXPECT_EQ(pgnt_budget_allow(11, 100, 2, 100), 2);
-	EXPECT_EQ(pgnt_budget_allow(11, 100, 100, 1), 1);
-	EXPECT_EQ(pgnt_budget_allow(11, 5, 4, 0), 0);
-	EXPECT_EQ(pgnt_budget_allow(0, 5, 4, 3), 0);
-}
-
-/* Whatever the order of charges, the three levels are never exceeded. */
-static void budget_never_exceeded(void)
-{
-	u32 ring[4] = { 0 }, dom[2] = { 0 }, global = 0;
-	const u32 lim_ring = 40, lim_dom = 60, lim_global = 100;
-	u32 seed = 12345, i;
-
-	for (i = 0; i < 10000; i++) {
-		u32 r, d, want, n;
-
-		seed = seed * 1103515245U + 12345U;
-		r = (seed >> 16) % 4;
-		d = r / 2;
-		want = (seed >> 8) % 12;
-		n = pgnt_budget_allow(want, pgnt_budget_room(ring[r], lim_ring),
-				      pgnt_budget_room(dom[d], lim_dom),
-				      pgnt_budget_room(global, lim_global));
-		EXPECT(n <= want);
-		ring[r] += n;
-		dom[d] += n;
-		global += n;
-		/* occasionally release some, as reclaim does */
-		if ((seed & 0xff) == 7 && ring[r]) {
-			ring[r]--;
-			dom[d]--;
-			global--;
-		}
-		EXPECT(ring[r] <= lim_ring);
-		EXPECT(dom[d] <= lim_dom);
-		EXPECT(global <= lim_global);
-	}
-	EXPECT_EQ(global, dom[0] + dom[1]);
 }
 
 static void negotiation_ranges(void)
@@ -127,8 +73,6 @@ UNIT_SUITE(limits_tests) = {
 	{ "limits/ring_entries_refuse_bad_arguments", ring_entries_refuse_bad_arguments },
 	{ "limits/rounddown_pow2_values", rounddown_pow2_values },
 	{ "limits/indirect_pages_per_segment_count", indirect_pages_per_segment_count },
-	{ "limits/budget_room_and_allowance", budget_room_and_allowance },
-	{ "limits/budget_never_exceeded", budget_never_exceeded },
 	{ "limits/negotiation_ranges", negotiation_ranges },
 };
 const unsigned int limits_tests_nr = ARRAY_LEN(limits_tests);
