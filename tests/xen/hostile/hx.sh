@@ -8,6 +8,8 @@
 #                             stops at the first failing one; output in $GX_OUT
 #   hx_statuses               the status= values of $GX_OUT's responses
 #   hx_be_stat G VDEV FILE    a statistics file of G's backend device VDEV
+#   hx_connect LABEL ARGS     connect guest $G's xvdb with ARGS, check both
+#                             ends say Connected
 HX_CTL=/sys/kernel/debug/pgnt-hostile/ctl
 
 hx_load() {
@@ -30,4 +32,11 @@ hx_be_stat() {
 	local domid
 	domid=$(guest_domid "$1")
 	cat "/sys/bus/xen-backend/devices/vbd-$domid-$(vdev_id "$2")/statistics/$3" 2>/dev/null || echo n/a
+}
+
+hx_connect() {
+	hx "$G" "connect $2"
+	check "$1: hostile frontend connects ($2)" grep -q '^state fe=.* be=4 up=1' "$GX_OUT"
+	xs_features "$G" xvdb
+	expect_cmp "$1: backend Connected" "$BE_STATE" == 4
 }

@@ -66,14 +66,6 @@ bad() {
 	good_check "$label"
 }
 
-# connect_ok LABEL ARGS: connect, and check both ends say Connected.
-connect_ok() {
-	hx "$G" "connect $2"
-	check "$1: hostile frontend connects ($2)" grep -q '^state fe=.* be=4 up=1' "$GX_OUT"
-	xs_features "$G" xvdb
-	expect_cmp "$1: backend Connected" "$BE_STATE" == 4
-}
-
 be_load pgnt 1
 echo 1056 >"$BBP/max_persistent_grants"
 # No idle reclaim while we count grants on a slow rig.
@@ -85,7 +77,7 @@ hx_load "$G"
 for mode in p1-x64 p0-x32; do
 	PERSISTENT=${mode:1:1}
 	abi=${mode##*-x}
-	connect_ok "$mode" "abi=$abi persistent=$PERSISTENT"
+	hx_connect "$mode" "abi=$abi persistent=$PERSISTENT"
 	expect_cmp "$mode: feature-persistent negotiated" "$FE_PERSISTENT" == "$PERSISTENT"
 	# Published by the backend at connect.
 	SECT=$(xenstore-read "/local/domain/0/backend/vbd/$(guest_domid "$G")/$(vdev_id xvdb)/sectors")
@@ -150,7 +142,7 @@ for mode in p1-x64 p0-x32; do
 done
 
 # ---- protocol violations: disconnect, then a fresh connect must work ----
-connect_ok ring "abi=64 persistent=1"
+hx_connect ring "abi=64 persistent=1"
 good "ring connect"
 hx "$G" "info"
 nr=$(grep -o 'nr_ents=[0-9]*' "$GX_OUT" | cut -d= -f2)
@@ -164,7 +156,7 @@ xs_features "$G" xvdb
 expect_cmp "ring: backend left Connected (Closing/Closed)" "$BE_STATE" ">=" 5
 hx "$G" "info"
 expect_cmp "ring: persistent grants after the disconnect" "$(cat "$BBP/pgrants_mapped_total")" == 0
-connect_ok "ring reconnect" "abi=64 persistent=1"
+hx_connect "ring reconnect" "abi=64 persistent=1"
 good "ring reconnect"
 
 # Bad xenstore keys: the backend refuses to connect (no crash, nothing kept).
@@ -172,7 +164,7 @@ for k in "order=5" "queues=33" "proto=x86_16-abi"; do
 	hx "$G" "connect abi=64 persistent=1 $k wait=8000"
 	check "keys $k: connect refused" grep -q "backend not connected" "$GX_OUT"
 	expect_cmp "keys $k: persistent grants" "$(cat "$BBP/pgrants_mapped_total")" == 0
-	connect_ok "keys $k, then good keys" "abi=64 persistent=1"
+	hx_connect "keys $k, then good keys" "abi=64 persistent=1"
 	good "keys $k"
 done
 
