@@ -26,6 +26,11 @@
  *       indirect request per push: they share those pages)
  *   push [q=N] [wait=MS]      publish and wait for every response
  *   prod [q=N] add=N          set req_prod N beyond what was queued
+ *   feed [q=N] [ms=N] [every=N] [sector=N]
+ *                             keep the ring full for ms (10000) from a
+ *                             thread, in the background: indirect writes
+ *                             of bad grants, every N-th a one-page read
+ *   unfeed                    stop feeding, print what was sent and answered
  *
  * Responses are printed "rsp q=Q id=I op=O status=S".  Ring fields are
  * written at the byte offsets of the two x86 ABIs given in ph_x64/ph_x32,
@@ -35,6 +40,7 @@
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -85,8 +91,19 @@ struct ph_queue {
 	u32 rsp_cons;
 };
 
+/* What the feed command does and has done (see ph_feed_thread). */
+struct ph_feed {
+	u64 q;
+	unsigned long end;	/* jiffies */
+	u64 every;		/* every every-th request a read; 0: none */
+	u64 sector;		/* of those reads */
+	u64 sent, answered, reads;
+};
+
 struct ph_dev {
 	struct xenbus_device *xdev;
+	struct task_struct *feeder;	/* feed command running */
+	struct ph_feed feed;
 	const struct ph_abi *abi;
 	unsigned int order;	/* ring pages set up: 1 << order */
 	unsigned int nq;	/* queues set up */
@@ -160,10 +177,13 @@ static void ph_ungrant(struct page **page, grant_ref_t ref)
 	*page = NULL;
 }
 
+static void ph_feed_stop(struct ph_dev *d);
+
 static void ph_teardown(struct ph_dev *d)
 {
 	unsigned int i;
 
+	ph_feed_stop(d);
 	for (i = 0; i < PH_QUEUES; i++) {
 		struct ph_queue *q = &d->q[i];
 
@@ -526,6 +546,137 @@ static void ph_put_req(struct ph_dev *d, struct ph_queue *q,
 	q->req_prod_pvt++;
 }
 
+/* ---- sustained feeding ---- */
+
+/*
+ * "feed" keeps one queue's ring full from a kernel thread, as a guest that
+ * wants to monopolise its backend would: in every slot an indirect write
+ * of 256 segments whose grant refs do not exist (one indirect page, written
+ * once), which costs the backend a 256-op map that fails and the guest a
+ * few stores, every every-th one a real one-page read.  Each request is published as soon as it is written, and the
+ * backend is notified only when its req_event asks for it, so the backend
+ * never finds the ring empty while the feed runs.
+ * It does not wait for the published rsp_prod: a response overwrites its
+ * slot, and a response id (bytes 0-7) has bit 63 set where the first 8
+ * bytes of a request (op, nr_segments, handle, padding) never do, so an
+ * answer is seen as soon as the backend writes it.  Responses are written
+ * in order, so the answered slots are a prefix of the outstanding ones.
+ */
+#define PH_FEED_TAG		BIT_ULL(63)
+#define PH_BAD_GREF		0x7ffffff
+#define PH_FEED_SEGS		256
+
+static int ph_feed_thread(void *data)
+{
+	struct ph_dev *d = data;
+	struct ph_feed *f = &d->feed;
+	struct ph_queue *q = &d->q[f->q];
+	const struct ph_abi *a = d->abi;
+
+	while (!kthread_should_stop() && time_before(jiffies, f->end)) {
+		u32 old = q->req_prod_pvt, event;
+		u64 id;
+
+		while (q->rsp_cons != q->req_prod_pvt) {
+			memcpy(&id, ph_slot(d, q, q->rsp_cons), 8);
+			if (!(id & PH_FEED_TAG))
+				break;
+			q->rsp_cons++;
+			f->answered++;
+		}
+		while (q->req_prod_pvt - q->rsp_cons < q->nr_ents) {
+			void *slot = ph_slot(d, q, q->req_prod_pvt);
+
+			bool rd = f->every && !((f->sent + 1) % f->every);
+
+			memset(slot, 0, a->ent);
+			ph_put(slot, a->id, PH_FEED_TAG | f->sent++, 8);
+			ph_put(slot, a->sector, f->sector, 8);
+			if (rd) {
+				ph_put(slot, 1, 1, 1);		/* 1 segment */
+				ph_put(slot, a->seg, d->data_ref[0], 4);
+				ph_put(slot, a->seg + 5, 7, 1);	/* last_sect */
+			} else {
+				ph_put(slot, 0, PH_OP_INDIRECT, 1);
+				ph_put(slot, 1, 1, 1);		/* a write */
+				ph_put(slot, 2, PH_FEED_SEGS, 2);
+				ph_put(slot, a->igrefs, d->ind_ref[0], 4);
+			}
+			f->reads += rd;
+			virt_wmb();	/* the request before the index */
+			WRITE_ONCE(*(u32 *)q->sring, ++q->req_prod_pvt);
+		}
+		/* As RING_PUSH_REQUESTS_AND_CHECK_NOTIFY: only if asked. */
+		virt_mb();
+		event = READ_ONCE(*(u32 *)(q->sring + 4));
+		if (q->req_prod_pvt != old &&
+		    q->req_prod_pvt - event < q->req_prod_pvt - old)
+			notify_remote_via_evtchn(q->evtchn);
+		cond_resched();
+	}
+	while (!kthread_should_stop())
+		msleep(20);
+	return 0;
+}
+
+static void ph_feed_report(struct ph_dev *d)
+{
+	const struct ph_feed *f = &d->feed;
+
+	ph_printf("feed q=%llu: %s, sent=%llu answered=%llu reads=%llu\n", f->q,
+		  d->feeder ? "running" : "stopped", f->sent, f->answered,
+		  f->reads);
+}
+
+/*
+ * Stop feeding; wait up to 5 s for the backend to answer what is
+ * outstanding, so that later requests on the queue see a published
+ * rsp_prod equal to what was sent.
+ */
+static void ph_feed_stop(struct ph_dev *d)
+{
+	struct ph_queue *q = &d->q[d->feed.q];
+	unsigned long end = jiffies + 5 * HZ;
+
+	if (!d->feeder)
+		return;
+	kthread_stop(d->feeder);
+	ph_feed_report(d);
+	d->feeder = NULL;
+	while (q->sring && READ_ONCE(*(u32 *)(q->sring + 8)) != q->req_prod_pvt &&
+	       time_before(jiffies, end))
+		msleep(20);
+	if (q->sring)
+		q->rsp_cons = READ_ONCE(*(u32 *)(q->sring + 8));
+}
+
+static int ph_feed_start(struct ph_dev *d, u64 qi, u64 ms, u64 every,
+			 u64 sector)
+{
+	struct task_struct *t;
+
+	u8 *ind = page_address(d->ind[0]);
+	unsigned int i;
+
+	if (d->feeder || qi >= d->nq)
+		return -EBUSY;
+	memset(ind, 0, PAGE_SIZE);
+	for (i = 0; i < PH_FEED_SEGS; i++) {
+		ph_put(ind + 8 * i, 0, PH_BAD_GREF, 4);
+		ph_put(ind + 8 * i, 5, 7, 1);	/* last_sect */
+	}
+	memset(&d->feed, 0, sizeof(d->feed));
+	d->feed.q = qi;
+	d->feed.end = jiffies + msecs_to_jiffies(ms);
+	d->feed.every = every;
+	d->feed.sector = sector;
+	t = kthread_run(ph_feed_thread, d, "pgnt-hostile-feed");
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	d->feeder = t;
+	return 0;
+}
+
 /* ---- data patterns ---- */
 
 static u32 ph_pattern(u64 seed, unsigned int page, unsigned int word)
@@ -700,6 +851,7 @@ static int ph_exec(char *line)
 {
 	u64 abi = 64, order = 0, nq = 1, persistent = 1, wait = 15000;
 	u64 q = 0, add = 0, first = 0, count = 1, seed = 1;
+	u64 ms = 10000, every = 0, sector = 0;
 	struct ph_dev *d = ph;
 	char *cmd, *tok, *v, *proto = NULL;
 	int err = 0, kv = 0;
@@ -739,6 +891,12 @@ static int ph_exec(char *line)
 			err = ph_num(v, &count);
 		else if (!strcmp(tok, "seed"))
 			err = ph_num(v, &seed);
+		else if (!strcmp(tok, "ms"))
+			err = ph_num(v, &ms);
+		else if (!strcmp(tok, "every"))
+			err = ph_num(v, &every);
+		else if (!strcmp(tok, "sector"))
+			err = ph_num(v, &sector);
 		else
 			err = -EINVAL;
 	}
@@ -759,6 +917,11 @@ static int ph_exec(char *line)
 	}
 	if (!strcmp(cmd, "info")) {
 		ph_info(d);
+		ph_feed_report(d);
+		return 0;
+	}
+	if (!strcmp(cmd, "unfeed")) {
+		ph_feed_stop(d);
 		return 0;
 	}
 	if (!d->up)
@@ -768,6 +931,11 @@ static int ph_exec(char *line)
 		return ph_data(d, cmd, first, count, seed);
 	if (q >= d->nq)
 		return -EINVAL;
+	if (!strcmp(cmd, "feed")) {
+		if (d->xdev->state != XenbusStateConnected)
+			return -ENOTCONN;
+		return ph_feed_start(d, q, ms, every, sector);
+	}
 	if (!strcmp(cmd, "push")) {
 		ph_publish(&d->q[q], d->q[q].req_prod_pvt);
 		return ph_wait(d, q, wait);
