@@ -488,13 +488,21 @@ static void pgbk_ring_break(struct pgbk_ring *ring, RING_IDX rp)
 }
 
 /*
- * Take requests off the ring until it is empty or we run out of request
- * slots or copy pages.  Returns whether the ring had anything for us.
+ * Take requests off the ring until it is empty, we run out of request
+ * slots or copy pages, or a ring's worth has been taken in this pass.
+ * Returns whether the ring had anything for us.
+ *
+ * The bound matters because refused requests free their slot at once: a
+ * guest that keeps req_prod ahead could otherwise keep us here for ever,
+ * and kthread_stop() in teardown (xenwatch, shared by every device of the
+ * host) would wait as long.  After a full pass ring->more sends the
+ * thread back through its loop, where it checks for stop.
  */
 static bool pgbk_ring_consume(struct pgbk_ring *ring)
 {
 	struct pgbk_x64_back_ring *br = &ring->br.x64;
 	grant_ref_t igrefs[PGNT_INDIRECT_PAGES_MAX];
+	unsigned int budget = br->nr_ents;
 	struct blk_plug plug;
 	bool seen = false;
 	RING_IDX rc, rp;
@@ -518,6 +526,11 @@ static bool pgbk_ring_consume(struct pgbk_ring *ring)
 			if (RING_REQUEST_CONS_OVERFLOW(br, rc))
 				break;
 			seen = true;
+			if (!budget || kthread_should_stop()) {
+				ring->more = true;
+				goto out;
+			}
+			budget--;
 			if (list_empty(&ring->free) ||
 			    !pgbk_grant_copy_room(ring)) {
 				pgbk_stat_add(ring, PGBK_ST_oo_req, 1);
@@ -545,6 +558,7 @@ static bool pgbk_ring_consume(struct pgbk_ring *ring)
 			break;
 		RING_FINAL_CHECK_FOR_REQUESTS(br, more);
 	} while (more);
+out:
 	blk_finish_plug(&plug);
 	/* Answers to refused requests. */
 	pgbk_push(ring);
