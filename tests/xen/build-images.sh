@@ -36,7 +36,7 @@ RECIPE_FUNCS="in_tree bootstrap_tree customise_tree tree_pkg_version fetch_in_tr
 	unpack_headers headers_deps fetch_headers build_guest_userland copy_guest_kernel save_guest_kernel
 	make_rootfs"
 GUEST_FUNCS="build_guest copy_guest_kernel copy_root_fs_modules unpack_headers headers_deps"
-DOM0_PKGS=linux-image-amd64,xen-utils-4.17,xenstore-utils,fio,systemd-sysv,udev,kmod,initramfs-tools,busybox,e2fsprogs,procps,iproute2,util-linux,gawk,cpio,gzip
+DOM0_PKGS=linux-image-amd64,xen-utils-4.17,xenstore-utils,fio,systemd-sysv,udev,kmod,initramfs-tools,busybox,e2fsprogs,procps,iproute2,util-linux,gawk,dmsetup,cpio,gzip
 # Slim guest kernels, NAME:KIND[:ARG] (see the head of this file).
 GUEST_KERNELS=${GUEST_KERNELS:-6.1:dom0}
 # Modules an xvda-root guest needs to mount its ext4 root (paths under kernel/;

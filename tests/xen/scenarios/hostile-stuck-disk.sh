@@ -1,0 +1,122 @@
+# shellcheck shell=bash
+# xen-blkback-pgnt over a disk that stops answering (dmsetup suspend with 1 MiB writes queued): the frontend going Closed, and xl destroy, return within seconds and another guest's block-attach works meanwhile; the old connection's grants stay mapped until dmsetup resume, then go to 0, and the module unloads
+#
+# Teardown runs in dom0's xenwatch thread, shared by every Xen device of
+# the host, so it must never wait for a disk: a ring with bios in flight is
+# orphaned and freed when they end (blkback-pgnt/ring.c).
+BACKEND=pgnt FRONTEND=hostile
+BBP=/sys/module/xen_blkback_pgnt/parameters
+GX_TIMEOUT=120
+# shellcheck source=../hostile/hx.sh
+. "$PAYLOAD/xen/hostile/hx.sh"
+G=hd
+DM=xr-stuck
+TEARDOWN_MAX=10		# s
+ATTACH_MAX=30		# s
+RESUME_MAX=20		# s, dmsetup resume to every grant unmapped
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+mapped() { cat "$BBP/pgrants_mapped_total"; }
+
+# within LABEL MAX CMD...: poll CMD until it holds, at most MAX seconds.
+within() {
+	local label=$1 max=$2 t0 t
+	shift 2
+	t0=$(now_ms)
+	while ! "$@"; do
+		[ $(($(now_ms) - t0)) -le $((max * 1000)) ] || break
+		sleep 0.2
+	done
+	t=$(($(now_ms) - t0))
+	xr_log "$label: ${t} ms"
+	check "$label within ${max}s (${t} ms)" "$@"
+}
+
+# timed LABEL MAX CMD...: CMD succeeds within MAX seconds.
+timed() {
+	local label=$1 max=$2 t0 t rc=0
+	shift 2
+	t0=$(now_ms)
+	"$@" || rc=$?
+	t=$(($(now_ms) - t0))
+	xr_log "$label: ${t} ms, exit $rc"
+	expect_cmp "$label: exit status" "$rc" == 0
+	expect_cmp "$label: took (ms)" "$t" "<=" $((max * 1000))
+}
+
+be_closed() { [ "$(xenstore-read "$BE_DIR/state" 2>/dev/null)" = 6 ]; }
+none_mapped() { [ "$(mapped)" = 0 ]; }
+dom_gone() { ! xl list | awk 'NR > 1 { print $2 }' | grep -qx "$DOMID"; }
+
+# stuck_writes LABEL: suspend the disk, queue four 1 MiB writes (indirect,
+# 256 segments) that it will not answer, and check they hold grants.
+stuck_writes() {
+	must "dom0: dmsetup suspend $DM" dmsetup suspend "$DM"
+	hx "$G" "fill first=0 count=128 seed=5" \
+		"req op=6 iop=1 id=500 sector=0 pages=0:128 pages=0:128 repeat=4 wait=3000"
+	check "$1: the writes are not answered" grep -q 'timeout: 4 responses missing' "$GX_OUT"
+	expect_cmp "$1: grants mapped for them" "$(mapped)" ">" 0
+}
+
+# other_guest LABEL: a block-attach and -detach on another guest complete.
+other_guest() {
+	timed "$1: xl block-attach on another guest" "$ATTACH_MAX" \
+		xl block-attach h2 "$(disk_spec "$D2" xvdc)"
+	timed "$1: xl block-detach on another guest" "$ATTACH_MAX" xl block-detach h2 xvdc
+}
+
+# resume LABEL: the disk answers again; every grant goes, the ring is freed.
+resume() {
+	must "dom0: dmsetup resume $DM" dmsetup resume "$DM"
+	within "$1: every grant unmapped after resume" "$RESUME_MAX" none_mapped
+}
+
+be_load pgnt 1
+echo 0 >"$BBP/persistent_grant_unused_seconds"
+disk_loop 64
+modprobe dm-mod || true
+must "dom0: dmsetup create $DM" dmsetup create --noudevsync "$DM" \
+	--table "0 $(blockdev --getsz "$DISK") linear $DISK 0"
+dmsetup mknodes "$DM" 2>/dev/null || true
+disk_brd
+D2=$DISK
+guest_start "$G" "/dev/mapper/$DM:xvdb"
+guest_start h2
+gx_must h2 "fe_load stock"
+hx_load "$G"
+DOMID=$(guest_domid "$G")
+VDEV=$(vdev_id xvdb)
+BE_DIR=/local/domain/0/backend/vbd/$DOMID/$VDEV
+FE_DIR=/local/domain/$DOMID/device/vbd/$VDEV
+w0=$(dmesg | grep -c 'requests still on the device' || true)
+f0=$(dmesg | grep -c 'closed connection ended, ring freed' || true)
+
+# ---- the frontend closes while its writes sit on the suspended disk ----
+hx_connect closed "abi=64 persistent=1"
+stuck_writes closed
+xenstore-write "$FE_DIR/state" 6
+within "closed: backend Closed" "$TEARDOWN_MAX" be_closed
+other_guest closed
+expect_cmp "closed: the old connection's grants still mapped" "$(mapped)" ">" 0
+expect_cmp "closed: module pinned meanwhile" "$(cat /sys/module/xen_blkback_pgnt/refcnt)" ">" 0
+resume closed
+expect_cmp "closed: logged as orphaned" "$(($(dmesg | grep -c 'requests still on the device') - w0))" ">=" 1
+expect_cmp "closed: logged as freed" "$(($(dmesg | grep -c 'closed connection ended, ring freed') - f0))" ">=" 1
+
+# ---- a fresh connection works, then xl destroy with writes stuck ----
+hx_connect reconnect "abi=64 persistent=1"
+hx "$G" "fill first=0 count=2 seed=9" "req op=1 id=1 sector=64 pages=0:2" \
+	"zero first=0 count=2" "req op=0 id=2 sector=64 pages=0:2" "verify first=0 count=2 seed=9"
+check "reconnect: write and read back" grep -q 'verify: 2 pages from 0 ok' "$GX_OUT"
+stuck_writes destroy
+guest_collect "$G"
+timed "destroy: xl destroy" "$ATTACH_MAX" xl destroy "$G"
+other_guest destroy
+resume destroy
+within "destroy: the domain is gone" "$RESUME_MAX" dom_gone
+
+guest_stop h2
+must "dom0: dmsetup remove $DM" dmsetup remove "$DM"
+echo 60 >"$BBP/persistent_grant_unused_seconds"
+be_unload
+check "dom0: xen_blkback_pgnt unloaded" sh -c '! grep -q "^xen_blkback_pgnt " /proc/modules'
