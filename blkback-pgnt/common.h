@@ -11,11 +11,13 @@
 #define PGBK_BLKBACK_COMMON_H
 
 #include <linux/atomic.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <xen/interface/io/blkif.h>
 #include <xen/interface/io/ring.h>
 #include <xen/xenbus.h>
@@ -244,9 +246,15 @@ struct pgbk_ring {
 	wait_queue_head_t wq;		/* the thread sleeps here */
 	unsigned long flags;		/* PGBK_RING_* bits, atomic */
 
-	/* Completed requests from bio end_io (any context) to the thread. */
+	/*
+	 * Completed requests from bio end_io (any context) to the thread,
+	 * or, once the ring is orphaned, to the reap work.
+	 */
 	spinlock_t done_lock;
 	struct list_head done;
+	bool orphan;			/* disconnected with bios in flight */
+	struct work_struct reap;	/* frees an orphan's requests */
+	struct pgbk_stats orphan_stats;	/* an orphan counts here */
 
 	/*
 	 * Everything below is touched only by the ring's thread, or by
@@ -296,6 +304,11 @@ struct pgbk_ring {
 /* ---- devices ---- */
 
 struct pgbk_be {
+	/*
+	 * One for the bound xenbus device, one per orphaned ring: the device
+	 * is opened and the budgets held until the last bio is done.
+	 */
+	struct kref kref;
 	struct xenbus_device *dev;
 	struct pgbk_dom *dom;
 	/*
@@ -323,7 +336,7 @@ struct pgbk_be {
 	unsigned int max_queues;	/* what we advertised */
 	unsigned int max_order;		/* what we advertised */
 	unsigned int max_indirect;	/* what we advertised */
-	struct pgbk_ring *rings;
+	struct pgbk_ring **rings;
 	unsigned int nr_rings;
 	struct pgbk_stats stats[PGNT_QUEUES_MAX];
 };
@@ -350,9 +363,12 @@ void pgbk_dom_put(struct pgbk_dom *dom);
 
 int pgbk_xenbus_init(void);
 void pgbk_xenbus_fini(void);
+void pgbk_be_put(struct pgbk_be *be);
 
 /* ---- ring.c ---- */
 
+int pgbk_ring_init(void);
+void pgbk_ring_fini(void);
 int pgbk_ring_connect(struct pgbk_ring *ring, grant_ref_t *refs,
 		      unsigned int nr_refs, evtchn_port_t evtchn);
 void pgbk_ring_disconnect(struct pgbk_ring *ring);

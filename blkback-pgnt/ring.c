@@ -8,10 +8,20 @@
  * Bio completion only queues the request on ring->done and wakes the
  * thread: every grant operation, the cache and the responses belong to the
  * thread, which is what makes them safe without further locking.
+ *
+ * Disconnecting never waits for the device: it runs in xenwatch, which
+ * every Xen device of the host shares, and a disk may never answer
+ * (suspended dm table, lost path).  A ring with bios still in flight
+ * becomes an orphan: the thread and event channel are gone, the shared
+ * ring is unmapped, and the reap work on pgbk_reap_wq releases each
+ * request's grants when its bios end and frees the ring after the last.
+ * The orphan keeps the backend (and so the open device and the budgets)
+ * and the module alive until then.
  */
 
 #include <linux/blkdev.h>
 #include <linux/kthread.h>
+#include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <xen/events.h>
@@ -19,6 +29,8 @@
 
 #include "common.h"
 #include "pgnt_wire.h"
+
+static struct workqueue_struct *pgbk_reap_wq;
 
 /* The ring layouts are the protocol's; pin every offset a guest relies on. */
 static_assert(sizeof(struct pgbk_x32_request) == 108);
@@ -206,7 +218,10 @@ static void pgbk_pending_put(struct pgbk_pending *p)
 	 */
 	spin_lock_irqsave(&ring->done_lock, flags);
 	list_add_tail(&p->node, &ring->done);
-	wake_up(&ring->wq);
+	if (ring->orphan)
+		queue_work(pgbk_reap_wq, &ring->reap);
+	else
+		wake_up(&ring->wq);
 	spin_unlock_irqrestore(&ring->done_lock, flags);
 }
 
@@ -671,11 +686,7 @@ static int pgbk_ring_thread(void *data)
 		pgbk_ring_check_resize(ring);
 		pgbk_ring_log_stats(ring);
 	}
-	/* Teardown: every bio in flight must finish before grants go. */
-	while (ring->nr_inflight) {
-		wait_event(ring->wq, !list_empty_careful(&ring->done));
-		pgbk_ring_complete(ring);
-	}
+	/* Requests still in flight are pgbk_ring_disconnect()'s business. */
 	return 0;
 }
 
@@ -702,6 +713,71 @@ static int pgbk_ring_alloc(struct pgbk_ring *ring)
 	return pgbk_grant_ring_init(ring);
 }
 
+/* Stop taking requests: thread, event channel, shared ring. */
+static void pgbk_ring_stop(struct pgbk_ring *ring)
+{
+	if (ring->task) {
+		kthread_stop(ring->task);
+		ring->task = NULL;
+	}
+	if (ring->irq > 0) {
+		unbind_from_irqhandler(ring->irq, ring);
+		ring->irq = 0;
+	}
+	/* No response is written any more: nobody would read it. */
+	if (ring->sring) {
+		xenbus_unmap_ring_vfree(ring->be->dev, ring->sring);
+		ring->sring = NULL;
+	}
+}
+
+/* Release the grants of the requests whose bios are done; no response. */
+static void pgbk_ring_drop_done(struct pgbk_ring *ring)
+{
+	struct pgbk_pending *p, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&ring->done_lock);
+	list_splice_init(&ring->done, &list);
+	spin_unlock_irq(&ring->done_lock);
+	list_for_each_entry_safe(p, tmp, &list, node) {
+		list_del(&p->node);
+		pgbk_grant_release(ring, p->segs, p->nr_segs, false, false);
+		pgbk_pending_free(ring, p);
+	}
+}
+
+/* Free what the ring holds, but not the ring itself; nothing in flight. */
+static void pgbk_ring_release(struct pgbk_ring *ring)
+{
+	pgbk_grant_ring_fini(ring);
+	pgbk_stat_set(ring, PGBK_ST_pgrants_mapped, 0);
+	kvfree(ring->seg_mem);
+	kvfree(ring->pending);
+	ring->seg_mem = NULL;
+	ring->pending = NULL;
+	ring->nr_pending = 0;
+}
+
+/* An orphan's bios ended: release them, and the ring after the last. */
+static void pgbk_ring_reap(struct work_struct *work)
+{
+	struct pgbk_ring *ring = container_of(work, struct pgbk_ring, reap);
+	struct pgbk_be *be = ring->be;
+
+	pgbk_ring_drop_done(ring);
+	if (ring->nr_inflight)
+		return;
+	dev_info(&be->dev->dev,
+		 "ring %u: the last request of a closed connection ended, ring freed\n",
+		 ring->idx);
+	pgbk_ring_release(ring);
+	kfree(ring);
+	pgbk_be_put(be);
+	/* pgbk_ring_fini() waits for this function to return. */
+	module_put(THIS_MODULE);
+}
+
 /*
  * Map the shared ring (@refs), allocate everything the ring will ever
  * need, bind the event channel and start the thread.  The caller set be,
@@ -719,6 +795,7 @@ int pgbk_ring_connect(struct pgbk_ring *ring, grant_ref_t *refs,
 	INIT_LIST_HEAD(&ring->done);
 	INIT_LIST_HEAD(&ring->free);
 	init_waitqueue_head(&ring->wq);
+	INIT_WORK(&ring->reap, pgbk_ring_reap);
 
 	err = xenbus_map_ring_valloc(dev, refs, nr_refs, &ring->sring);
 	if (err) {
@@ -757,33 +834,51 @@ int pgbk_ring_connect(struct pgbk_ring *ring, grant_ref_t *refs,
 	return 0;
 
 out_disconnect:
-	pgbk_ring_disconnect(ring);
+	pgbk_ring_stop(ring);
+	pgbk_ring_release(ring);
 	return err;
 }
 
 /*
- * Stop the thread (which first waits for every request in flight), then
- * release grants, event channel and ring.  Safe on a partly connected ring.
+ * Let the ring of a disconnected frontend go: stop the thread, unbind the
+ * event channel, unmap the shared ring, release the requests that are
+ * done, and free the ring, now or, if bios are still in flight, when the
+ * last of them ends (see the top of this file).  Safe on a ring whose
+ * connect failed.  The caller must not touch @ring afterwards.
  */
 void pgbk_ring_disconnect(struct pgbk_ring *ring)
 {
-	if (ring->task) {
-		kthread_stop(ring->task);
-		ring->task = NULL;
+	struct pgbk_be *be = ring->be;
+
+	pgbk_ring_stop(ring);
+	pgbk_ring_drop_done(ring);
+	if (!ring->nr_inflight) {
+		pgbk_ring_release(ring);
+		kfree(ring);
+		return;
 	}
-	if (ring->irq > 0) {
-		unbind_from_irqhandler(ring->irq, ring);
-		ring->irq = 0;
-	}
-	pgbk_grant_ring_fini(ring);
-	pgbk_stat_set(ring, PGBK_ST_pgrants_mapped, 0);
-	if (ring->sring) {
-		xenbus_unmap_ring_vfree(ring->be->dev, ring->sring);
-		ring->sring = NULL;
-	}
-	kvfree(ring->seg_mem);
-	kvfree(ring->pending);
-	ring->seg_mem = NULL;
-	ring->pending = NULL;
-	ring->nr_pending = 0;
+	dev_warn(&be->dev->dev,
+		 "ring %u: %u requests still on the device: their grants stay mapped until they complete\n",
+		 ring->idx, ring->nr_inflight);
+	/* A new connection's statistics are not this one's. */
+	ring->stats = &ring->orphan_stats;
+	kref_get(&be->kref);
+	__module_get(THIS_MODULE);
+	spin_lock_irq(&ring->done_lock);
+	ring->orphan = true;
+	if (!list_empty(&ring->done))
+		queue_work(pgbk_reap_wq, &ring->reap);
+	spin_unlock_irq(&ring->done_lock);
+}
+
+int pgbk_ring_init(void)
+{
+	pgbk_reap_wq = alloc_workqueue("blkback-pgnt-reap", 0, 0);
+	return pgbk_reap_wq ? 0 : -ENOMEM;
+}
+
+/* Waits for a reap still running; every orphan holds a module reference. */
+void pgbk_ring_fini(void)
+{
+	destroy_workqueue(pgbk_reap_wq);
 }

@@ -179,7 +179,8 @@ static void pgbk_be_disconnect(struct pgbk_be *be)
 	if (!be->rings)
 		return;
 	for (q = 0; q < be->nr_rings; q++)
-		pgbk_ring_disconnect(&be->rings[q]);
+		if (be->rings[q])
+			pgbk_ring_disconnect(be->rings[q]);
 	kfree(be->rings);
 	be->rings = NULL;
 	be->nr_rings = 0;
@@ -239,8 +240,14 @@ static int pgbk_be_connect_rings(struct pgbk_be *be)
 	}
 	be->nr_rings = nq;
 	for (q = 0; q < nq; q++) {
-		struct pgbk_ring *ring = &be->rings[q];
+		struct pgbk_ring *ring = kzalloc(sizeof(*ring), GFP_KERNEL);
 
+		if (!ring) {
+			err = -ENOMEM;
+			xenbus_dev_fatal(dev, err, "allocating ring %u", q);
+			goto out_disconnect;
+		}
+		be->rings[q] = ring;
 		ring->be = be;
 		ring->idx = q;
 		ring->stats = &be->stats[q];
@@ -263,7 +270,7 @@ static int pgbk_be_connect_rings(struct pgbk_be *be)
 		kfree(dir);
 		if (err)
 			goto out_disconnect;
-		err = pgbk_ring_connect(&be->rings[q], refs, 1U << order,
+		err = pgbk_ring_connect(be->rings[q], refs, 1U << order,
 					evtchn);
 		if (err)
 			goto out_disconnect;
@@ -409,7 +416,7 @@ static void pgbk_frontend_changed(struct xenbus_device *dev,
 		xenbus_switch_state(dev, XenbusStateClosing);
 		break;
 	case XenbusStateClosed:
-		/* Waits for the I/O in flight, then frees everything. */
+		/* I/O still in flight on the device ends without us waiting. */
 		pgbk_be_disconnect(be);
 		xenbus_switch_state(dev, XenbusStateClosed);
 		if (xenbus_dev_is_online(dev))
@@ -463,6 +470,22 @@ static int pgbk_advertise(struct pgbk_be *be)
 	return err;
 }
 
+/* The last reference: no ring is left, orphaned or not. */
+static void pgbk_be_release(struct kref *kref)
+{
+	struct pgbk_be *be = container_of(kref, struct pgbk_be, kref);
+
+	pgnt_bdev_close(&be->bdev);
+	pgbk_dom_put(be->dom);
+	put_device(&be->dev->dev);
+	kfree(be);
+}
+
+void pgbk_be_put(struct pgbk_be *be)
+{
+	kref_put(&be->kref, pgbk_be_release);
+}
+
 /* Undo pgbk_probe(), partial or not. */
 static void pgbk_be_free(struct pgbk_be *be)
 {
@@ -475,13 +498,11 @@ static void pgbk_be_free(struct pgbk_be *be)
 	}
 	mutex_lock(&be->lock);
 	pgbk_be_disconnect(be);
-	pgnt_bdev_close(&be->bdev);
 	mutex_unlock(&be->lock);
 	if (be->sysfs)
 		sysfs_remove_group(&dev->dev.kobj, &pgbk_stats_group);
-	pgbk_dom_put(be->dom);
 	dev_set_drvdata(&dev->dev, NULL);
-	kfree(be);
+	pgbk_be_put(be);
 }
 
 static int pgbk_probe(struct xenbus_device *dev,
@@ -495,7 +516,9 @@ static int pgbk_probe(struct xenbus_device *dev,
 		xenbus_dev_fatal(dev, -ENOMEM, "allocating backend");
 		return -ENOMEM;
 	}
+	kref_init(&be->kref);
 	be->dev = dev;
+	get_device(&dev->dev);
 	mutex_init(&be->lock);
 	dev_set_drvdata(&dev->dev, be);
 
@@ -556,15 +579,21 @@ int pgbk_xenbus_init(void)
 {
 	int err;
 
+	err = pgbk_ring_init();
+	if (err)
+		return err;
 	err = xenbus_register_backend(&pgbk_driver);
 	if (err == -EBUSY)
 		pr_err("a \"vbd\" backend (stock xen-blkback?) is already registered: unload it first\n");
 	else if (err)
 		pr_err("registering the vbd backend failed: %d\n", err);
+	if (err)
+		pgbk_ring_fini();
 	return err;
 }
 
 void pgbk_xenbus_fini(void)
 {
 	xenbus_unregister_driver(&pgbk_driver);
+	pgbk_ring_fini();
 }
