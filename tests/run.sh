@@ -66,7 +66,8 @@ stage_matrix() {
 # the rig must report exactly that scenario as failed while every other one
 # passes. The set is every scenario that has passed on the rig except the
 # longest (pgnt-backend-reconnect, pgnt-frontend-cycles, xvda-root,
-# guest-kernels, the benchmarks, pgnt-backend-lifecycle-long), which keeps
+# guest-kernels, the benchmarks, pgnt-backend-lifecycle-long) and the
+# newest hostile ones (hostile-stall, hostile-stuck-disk), which keeps
 # CI near 40 minutes; run those with tests/xen/rig.sh NAME.
 RIG_SCENARIOS=${RIG_SCENARIOS:-stock-basic pgnt-skeleton pgnt-basic pgnt-frontend-basic pgnt-backend-basic \
 hostile-abi hostile-backend pgnt-backend-lifecycle pgnt-backend-mq pgnt-frontend-features \
