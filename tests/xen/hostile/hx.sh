@@ -10,6 +10,8 @@
 #   hx_be_stat G VDEV FILE    a statistics file of G's backend device VDEV
 #   hx_connect LABEL ARGS     connect guest $G's xvdb with ARGS, check both
 #                             ends say Connected
+#   now_ms                    milliseconds since the epoch
+#   timed LABEL MAX CMD...    CMD succeeds within MAX seconds (two checks)
 HX_CTL=/sys/kernel/debug/pgnt-hostile/ctl
 
 hx_load() {
@@ -39,4 +41,18 @@ hx_connect() {
 	check "$1: hostile frontend connects ($2)" grep -q '^state fe=.* be=4 up=1' "$GX_OUT"
 	xs_features "$G" xvdb
 	expect_cmp "$1: backend Connected" "$BE_STATE" == 4
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# timed LABEL MAX CMD...: CMD succeeds within MAX seconds.
+timed() {
+	local label=$1 max=$2 t0 t rc=0
+	shift 2
+	t0=$(now_ms)
+	"$@" || rc=$?
+	t=$(($(now_ms) - t0))
+	xr_log "$label: ${t} ms, exit $rc"
+	expect_cmp "$label: exit status" "$rc" == 0
+	expect_cmp "$label: took (ms)" "$t" "<=" $((max * 1000))
 }

@@ -18,7 +18,6 @@ TEARDOWN_MAX=10		# s, frontend state change to backend torn down
 ATTACH_MAX=30		# s, for xl block-attach on another guest
 
 st() { hx_be_stat "$G" xvdb "$1"; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # wait_gone WHAT MAX CMD...: poll CMD (true = done) for up to MAX seconds;
 # prints the milliseconds it took, or "timeout".
@@ -57,18 +56,6 @@ feed_and_close() {
 	ms=$(wait_gone "$TEARDOWN_MAX" "$done_check")
 	xr_log "$label: backend torn down after ${ms} ms"
 	check "$label: backend torn down within ${TEARDOWN_MAX}s (${ms} ms)" test "$ms" != timeout
-}
-
-# timed LABEL MAX CMD...: CMD succeeds within MAX seconds.
-timed() {
-	local label=$1 max=$2 t0 t rc=0
-	shift 2
-	t0=$(now_ms)
-	"$@" || rc=$?
-	t=$(($(now_ms) - t0))
-	xr_log "$label: ${t} ms, exit $rc"
-	expect_cmp "$label: exit status" "$rc" == 0
-	expect_cmp "$label: took (ms)" "$t" "<=" $((max * 1000))
 }
 
 be_load pgnt 1

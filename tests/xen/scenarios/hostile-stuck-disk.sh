@@ -15,7 +15,6 @@ TEARDOWN_MAX=10		# s
 ATTACH_MAX=30		# s
 RESUME_MAX=20		# s, dmsetup resume to every grant unmapped
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 mapped() { cat "$BBP/pgrants_mapped_total"; }
 
 # within LABEL MAX CMD...: poll CMD until it holds, at most MAX seconds.
@@ -30,18 +29,6 @@ within() {
 	t=$(($(now_ms) - t0))
 	xr_log "$label: ${t} ms"
 	check "$label within ${max}s (${t} ms)" "$@"
-}
-
-# timed LABEL MAX CMD...: CMD succeeds within MAX seconds.
-timed() {
-	local label=$1 max=$2 t0 t rc=0
-	shift 2
-	t0=$(now_ms)
-	"$@" || rc=$?
-	t=$(($(now_ms) - t0))
-	xr_log "$label: ${t} ms, exit $rc"
-	expect_cmp "$label: exit status" "$rc" == 0
-	expect_cmp "$label: took (ms)" "$t" "<=" $((max * 1000))
 }
 
 be_closed() { [ "$(xenstore-read "$BE_DIR/state" 2>/dev/null)" = 6 ]; }
