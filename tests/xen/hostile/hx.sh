@@ -10,6 +10,8 @@
 #   hx_be_stat G VDEV FILE    a statistics file of G's backend device VDEV
 #   hx_connect LABEL ARGS     connect guest $G's xvdb with ARGS, check both
 #                             ends say Connected
+#   hx_paths                  DOMID, VDEV, BE_DIR, FE_DIR of guest $G's xvdb
+#   hx_be_closed              true when that backend's state is Closed
 #   now_ms                    milliseconds since the epoch
 #   timed LABEL MAX CMD...    CMD succeeds within MAX seconds (two checks)
 HX_CTL=/sys/kernel/debug/pgnt-hostile/ctl
@@ -56,3 +58,12 @@ timed() {
 	expect_cmp "$label: exit status" "$rc" == 0
 	expect_cmp "$label: took (ms)" "$t" "<=" $((max * 1000))
 }
+
+hx_paths() {
+	DOMID=$(guest_domid "$G")
+	VDEV=$(vdev_id xvdb)
+	BE_DIR=/local/domain/0/backend/vbd/$DOMID/$VDEV
+	FE_DIR=/local/domain/$DOMID/device/vbd/$VDEV
+}
+
+hx_be_closed() { [ "$(xenstore-read "$BE_DIR/state" 2>/dev/null)" = 6 ]; }

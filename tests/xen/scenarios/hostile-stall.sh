@@ -35,7 +35,6 @@ wait_gone() {
 	echo $(($(now_ms) - t0))
 }
 
-be_closed() { [ "$(xenstore-read "$BE_DIR/state" 2>/dev/null)" = 6 ]; }
 # The bus's link goes before the driver's remove runs: wait for the threads.
 be_gone() { ! pgrep -x "blkbk-pg\.$DOMID\.[0-9]+" >/dev/null; }
 
@@ -69,13 +68,10 @@ guest_start "$G" "$D1:xvdb"
 guest_start h2
 gx_must h2 "fe_load stock"
 hx_load "$G"
-DOMID=$(guest_domid "$G")
-VDEV=$(vdev_id xvdb)
-BE_DIR=/local/domain/0/backend/vbd/$DOMID/$VDEV
-FE_DIR=/local/domain/$DOMID/device/vbd/$VDEV
+hx_paths
 
 # ---- Closed: the backend disconnects; another guest's devices still come and go ----
-feed_and_close closed 6 be_closed
+feed_and_close closed 6 hx_be_closed
 timed "closed: xl block-attach on another guest meanwhile" "$ATTACH_MAX" \
 	xl block-attach h2 "$(disk_spec "$D2" xvdc)"
 timed "closed: xl block-detach on another guest" "$ATTACH_MAX" xl block-detach h2 xvdc

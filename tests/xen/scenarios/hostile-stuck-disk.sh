@@ -31,7 +31,6 @@ within() {
 	check "$label within ${max}s (${t} ms)" "$@"
 }
 
-be_closed() { [ "$(xenstore-read "$BE_DIR/state" 2>/dev/null)" = 6 ]; }
 none_mapped() { [ "$(mapped)" = 0 ]; }
 dom_gone() { ! xl list | awk 'NR > 1 { print $2 }' | grep -qx "$DOMID"; }
 
@@ -71,10 +70,7 @@ guest_start "$G" "/dev/mapper/$DM:xvdb"
 guest_start h2
 gx_must h2 "fe_load stock"
 hx_load "$G"
-DOMID=$(guest_domid "$G")
-VDEV=$(vdev_id xvdb)
-BE_DIR=/local/domain/0/backend/vbd/$DOMID/$VDEV
-FE_DIR=/local/domain/$DOMID/device/vbd/$VDEV
+hx_paths
 w0=$(dmesg | grep -c 'requests still on the device' || true)
 f0=$(dmesg | grep -c 'closed connection ended, ring freed' || true)
 
@@ -82,7 +78,7 @@ f0=$(dmesg | grep -c 'closed connection ended, ring freed' || true)
 hx_connect closed "abi=64 persistent=1"
 stuck_writes closed
 xenstore-write "$FE_DIR/state" 6
-within "closed: backend Closed" "$TEARDOWN_MAX" be_closed
+within "closed: backend Closed" "$TEARDOWN_MAX" hx_be_closed
 other_guest closed
 expect_cmp "closed: the old connection's grants still mapped" "$(mapped)" ">" 0
 expect_cmp "closed: module pinned meanwhile" "$(cat /sys/module/xen_blkback_pgnt/refcnt)" ">" 0
