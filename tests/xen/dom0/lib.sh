@@ -22,13 +22,20 @@ DMESG_BAD='WARNING:|BUG:|Oops|general protection|Call Trace|kernel BUG|leak|refc
 
 # ---- logging and assertions ------------------------------------------------
 
-uptime_s() { cut -d. -f1 /proc/uptime; }
+# Every exec costs 0.1-0.4 s in a TCG dom0, and the helpers below run
+# thousands of times per rig run: they use bash builtins where they can.
+uptime_s() {
+	local u
+	read -r u _ </proc/uptime
+	echo "${u%.*}"
+}
 
 # xr_log MSG: progress line on the console (-> QEMU serial, tailed by rig.sh)
 # and in results/dom0.log.
 xr_log() {
-	local l
-	l="XRIG: [dom0 $(uptime_s)s] ${SCENARIO:+$SCENARIO: }$*"
+	local l u
+	read -r u _ </proc/uptime
+	l="XRIG: [dom0 ${u%.*}s] ${SCENARIO:+$SCENARIO: }$*"
 	echo "$l" >/dev/console
 	echo "$l" >>"$RESULTS/dom0.log"
 }
@@ -58,12 +65,22 @@ check() {
 
 # expect_cmp DESC A OP B: numeric comparison (floats ok), OP one of < <= > >= == !=.
 expect_cmp() {
-	local desc=$1 a=$2 op=$3 b=$4
-	if awk -v a="$a" -v b="$b" -v op="$op" 'BEGIN {
+	local desc=$1 a=$2 op=$3 b=$4 r
+	if [[ $a =~ ^(0|-?[1-9][0-9]*)$ && $b =~ ^(0|-?[1-9][0-9]*)$ && ${#a} -lt 18 && ${#b} -lt 18 ]]; then
+		case $op in
+		"<") ((a < b)) ;; "<=") ((a <= b)) ;; ">") ((a > b)) ;;
+		">=") ((a >= b)) ;; "==") ((a == b)) ;; "!=") ((a != b)) ;; *) false ;;
+		esac
+		r=$?
+	else
+		awk -v a="$a" -v b="$b" -v op="$op" 'BEGIN {
 		if (a == "" || b == "" || a == "n/a" || b == "n/a") exit 1
 		r = (op == "<") ? a < b : (op == "<=") ? a <= b : (op == ">") ? a > b : \
 		    (op == ">=") ? a >= b : (op == "==") ? a == b : (op == "!=") ? a != b : 0
-		exit !r }'; then
+		exit !r }'
+		r=$?
+	fi
+	if [ "$r" -eq 0 ]; then
 		_record PASS "$desc: $a $op $b"
 	else
 		_record FAIL "$desc: expected $a $op $b"
@@ -241,7 +258,7 @@ guest_start() {
 			guest_collect "$name"
 			sc_abort "guest $name agent not ready after $(($(uptime_s) - t0))s"
 		fi
-		sleep 2
+		timeout 5 xenstore-watch -n 2 "/local/domain/$domid/data/xr/state" >/dev/null 2>&1
 	done
 	xr_log "guest $name (domid $domid) agent ready after $(($(uptime_s) - t0))s"
 	_record PASS "guest $name boots to its agent"
@@ -295,25 +312,27 @@ rootfs_make() {
 # 124 on timeout.
 GX_SEQ=0
 gx() {
-	local name=$1 line=$2 tmo=${3:-$GX_TIMEOUT} domid x seq rc t0 n i paths=() poll=0.5
+	local name=$1 line=$2 tmo=${3:-$GX_TIMEOUT} domid x seq rc t0 n i paths=()
 	domid=$(guest_domid "$name") || { echo "gx: no guest $name"; return 125; }
 	x=/local/domain/$domid/data/xr
 	GX_SEQ=$((GX_SEQ + 1))
 	seq=$GX_SEQ
-	GX_OUT=$SC_DIR/steps/$(printf %03d "$seq")-$name.out
+	printf -v GX_OUT '%s/steps/%03d-%s.out' "$SC_DIR" "$seq" "$name"
 	echo "\$ $line" >"$GX_OUT.cmd"
 	xenstore-write "$x/cmd" "$seq $line"
-	t0=$(uptime_s)
+	t0=$SECONDS
 	while :; do
 		rc=$(xenstore-read "$x/rc" 2>/dev/null || true)
 		[ "${rc%% *}" = "$seq" ] && break
-		if [ $(($(uptime_s) - t0)) -gt "$tmo" ]; then
+		if ((SECONDS - t0 > tmo)); then
 			xr_log "gx $name: timeout after ${tmo}s: $line"
 			echo "TIMEOUT" >"$GX_OUT"
 			return 124
 		fi
-		sleep "$poll"
-		poll=2
+		# Wake on the agent's rc write instead of polling: the watch fires
+		# once at registration and once per change, and the timeout covers
+		# a write between the read above and the registration.
+		timeout 5 xenstore-watch -n 2 "$x/rc" >/dev/null 2>&1
 	done
 	n=$(xenstore-read "$x/out/$seq/n")
 	for ((i = 0; i < n; i++)); do paths+=("$x/out/$seq/$i"); done
@@ -462,12 +481,15 @@ gops_init() {
 
 # vbd_stats "DOMID...": "dev rd_req wr_req" per backend device of each DOMID.
 vbd_stats() {
-	local d id
+	local d id rr wr rs ws
 	for id in $1; do
 		for d in /sys/bus/xen-backend/devices/vbd-"$id"-*; do
 			[ -d "$d/statistics" ] || continue
-			echo "${d##*/} $(cat "$d/statistics/rd_req") $(cat "$d/statistics/wr_req")" \
-				"$(cat "$d/statistics/rd_sect") $(cat "$d/statistics/wr_sect")"
+			read -r rr <"$d/statistics/rd_req"
+			read -r wr <"$d/statistics/wr_req"
+			read -r rs <"$d/statistics/rd_sect"
+			read -r ws <"$d/statistics/wr_sect"
+			echo "${d##*/} $rr $wr $rs $ws"
 		done
 	done
 }
@@ -518,16 +540,15 @@ phase_end() {
 		/ gunmap: / { uc++; split($NF, a, "="); uo += a[2] }
 		/ gcopy: / { cc++; split($NF, a, "="); co += a[2] }
 		END { print mc + 0, mo + 0, uc + 0, uo + 0, cc + 0, co + 0 }' "$f")
-	PH_MAP_PER_IO=$(awk -v o="$PH_MAP_OPS" -v n="$PH_IOS" 'BEGIN { print n ? sprintf("%.3f", o / n) : "n/a" }')
-	PH_UNMAP_PER_IO=$(awk -v o="$PH_UNMAP_OPS" -v n="$PH_IOS" 'BEGIN { print n ? sprintf("%.3f", o / n) : "n/a" }')
-	PH_COPY_PER_IO=$(awk -v o="$PH_COPY_OPS" -v n="$PH_IOS" 'BEGIN { print n ? sprintf("%.3f", o / n) : "n/a" }')
-	# 4 KiB pages of data per I/O: one blkif request carries 1 to 11 direct
-	# or up to max-indirect-segments pages, so ops per page compare sizes.
-	PH_PAGES_PER_IO=$(awk -v p="$PH_PAGES" -v n="$PH_IOS" 'BEGIN { print n ? sprintf("%.2f", p / n) : "n/a" }')
-	# dom0 CPU per I/O (all of dom0: the backend's threads, interrupts and
-	# softirqs, and the rig's own polling), in microseconds.
-	PH_CPU_US_PER_IO=$(awk -v c="$cpu" -v hz="$(getconf CLK_TCK)" -v n="$PH_IOS" \
-		'BEGIN { print n ? sprintf("%.0f", c * 1e6 / hz / n) : "n/a" }')
+	# Per I/O: map, unmap and copy ops; 4 KiB pages of data (one blkif
+	# request carries 1 to 11 direct or up to max-indirect-segments pages,
+	# so ops per page compare sizes); dom0 CPU in microseconds (all of dom0:
+	# the backend's threads, interrupts and softirqs, and the rig's own
+	# polling; USER_HZ is 100 on every Linux ABI).
+	read -r PH_MAP_PER_IO PH_UNMAP_PER_IO PH_COPY_PER_IO PH_PAGES_PER_IO PH_CPU_US_PER_IO < <(awk \
+		-v m="$PH_MAP_OPS" -v u="$PH_UNMAP_OPS" -v c="$PH_COPY_OPS" -v p="$PH_PAGES" -v t="$cpu" -v n="$PH_IOS" \
+		'BEGIN { if (!n) { print "n/a n/a n/a n/a n/a"; exit }
+			printf "%.3f %.3f %.3f %.2f %.0f\n", m / n, u / n, c / n, p / n, t * 1e6 / 100 / n }')
 	PH_OVERRUN=no
 	if [[ $hdr =~ entries-written:\ ([0-9]+)/([0-9]+) ]] && [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
 		PH_OVERRUN=yes
