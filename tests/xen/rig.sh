@@ -2,6 +2,10 @@
 # Boot Xen + PV dom0 under QEMU/TCG once and run the named scenarios in dom0.
 #
 # Usage: tests/xen/rig.sh [--list] [SCENARIO[@GUEST_KERNEL] ...]   (default: stock-basic)
+#        tests/xen/rig.sh --group "quick long"   (prints the scenarios of those groups)
+# Each scenario's line 3 names its group: quick (tests/run.sh's rig stage),
+# long (on demand, the rest of the pass/fail scenarios), soak (hours), bench
+# (figures, not pass/fail), self (selftest-broken, the rig's negative test).
 # Knobs (env): OUT (results dir), FIO_RUNTIME (s per fio job, 10), IO_BS ("4k 64k"),
 #   DOM0_VCPUS (2), DOM0_MEM (MiB, 2048), QEMU_MEM (4G), QEMU_SMP (2),
 #   SCENARIO_TIMEOUT (s, 1200), QEMU_TIMEOUT (s, 600 + SCENARIO_TIMEOUT per scenario), GUEST_KERNEL (6.1),
@@ -21,7 +25,15 @@ set -euo pipefail
 main() {
 	if [ "${1:-}" = --list ]; then
 		for f in "$XR_DIR"/scenarios/*.sh; do
-			printf '%-20s %s\n' "$(basename "$f" .sh)" "$(sed -n '2s/^# //p' "$f")"
+			printf '%-28s %-6s %s\n' "$(basename "$f" .sh)" "$(sed -n '3s/^# group: //p' "$f")" \
+				"$(sed -n '2s/^# //p' "$f")"
+		done
+		exit 0
+	fi
+	# --group "G ...": the names of the scenarios in those groups (line 3).
+	if [ "${1:-}" = --group ]; then
+		for f in "$XR_DIR"/scenarios/*.sh; do
+			case " ${2:-} " in *" $(sed -n '3s/^# group: //p' "$f") "*) basename "$f" .sh ;; esac
 		done
 		exit 0
 	fi

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # benchmark, not a pass/fail test: IOPS and grant map/unmap/copy ops per I/O, stock backend (persistent on, off, on with a 16-grant budget) vs xen-blkback-pgnt (same three), same stock frontend and disk, then 3 guests at once (stock on, off, ours); prints the table with ours/stock ratios
+# group: bench
 #
 # One guest: 4 KiB random read and write, 64 KiB and 1 MiB sequential
 # write, each for BENCH_RUNTIME seconds (default FIO_RUNTIME) after a

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # benchmark, not a pass/fail test: IOPS of xen-blkfront-pgnt vs the stock frontend on the same backend (stock; BENCH_BACKENDS="stock pgnt" adds ours; persistent on) and disk, alternating frontends, with the ratios
+# group: bench
 #
 # Prints one table (results/<scenario>/bench-summary.tsv and the log):
 # 4 KiB random read and write, 64 KiB sequential write, 1 MiB sequential

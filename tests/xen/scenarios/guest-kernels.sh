@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # every slim guest kernel (rig.sh builds GUEST_KERNELS=all: 5.10, 6.1, 6.12, sid) boots as a PV guest; xen-blkfront-pgnt passes crc32c verifies (4k, 4k-1m) against stock blkback with persistent grants on and off and against xen-blkback-pgnt
+# group: long
 # shellcheck disable=SC2034 # BACKEND, FRONTEND, PERSISTENT label the results (read by lib.sh)
 FRONTEND=pgnt
 # 12 hot-plugs per run: skip the stock block script's slow sharing check.

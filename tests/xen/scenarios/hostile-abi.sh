@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt with the x86_32-abi and x86_64-abi ring layouts, real data: pgnt-hostile writes known patterns (direct and indirect requests, persistent on and off), reads them back through the same and the other ABI, and dom0 checks the sectors on the disk itself
+# group: quick
 #
 # The hostile frontend writes ring entries at the byte offsets of each ABI
 # (tests/xen/hostile/pgnt-hostile.c, independent of the backend's structs).

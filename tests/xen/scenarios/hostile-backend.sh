@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt against a hostile frontend (pgnt-hostile.ko): each bad request gets BLKIF_RSP_ERROR, a counter and a rate-limited log line, and a good request still works after it; bad xenstore keys and a ring producer index beyond the ring get a disconnect, then a fresh connect works; grants back to 0; dom0 dmesg clean
+# group: quick
 #
 # The guest's real frontend is never loaded: pgnt-hostile binds the vbd and
 # puts exactly what it is told on the ring (tests/xen/hostile/).  The

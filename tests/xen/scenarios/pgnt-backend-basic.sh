@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt against the stock frontend, persistent grants on and off: xenstore, fio crc32c verify 4k-1m, grant ops within and beyond the budget (copy, 0 maps), discard/flush, stats, teardown to 0 grants, rmmod refusal, coexistence with stock
+# group: quick
 #
 # Guards the backend's basic contract: it serves the stock frontend with
 # and without persistent grants (feature-persistent on only when both ends

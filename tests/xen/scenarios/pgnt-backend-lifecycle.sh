@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt lifecycle: xl block-attach/detach cycles with I/O, guest destroys during fio, frontend reload (reconnect); no grant, device or module reference left, slab stable
+# group: long
 #
 # Guards teardown: every path that ends a connection (detach, destroy with
 # I/O in flight, frontend unbind and rebind) must wait for the I/O, unmap

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt with multi-page rings and two queues: stock frontend (max_ring_page_order=4, max_queues=2, 2 vCPUs) and pgnt-hostile (order 4, 2 queues, both ABIs): negotiated in xenstore, per-queue nodes, both rings serve I/O, fio crc32c verify, grants back to 0
+# group: long
 BACKEND=pgnt
 GX_TIMEOUT=150
 BBP=/sys/module/xen_blkback_pgnt/parameters

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt when a frontend reconnects on the same device with persistent grants off, then on again with new grants (pgnt-hostile, then blkfront-pgnt reloaded in place): persistent grants drop to 0 at each disconnect, the copy path serves the new connection (0 maps), data written under one mode reads back under the other
+# group: long
 #
 # Issue 4: "a frontend that stops using persistent grants after reconnect,
 # or changes them, is handled correctly".  pgnt-hostile reconnects on the

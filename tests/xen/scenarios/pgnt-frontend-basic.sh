@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # xen-blkfront-pgnt against the stock backend (persistent on, off) and xen-blkback-pgnt: xenstore and sysfs negotiation, fio crc32c verify 4k-1m, stats, unbind to 0 grants, reload in place (rebind) reconnects
+# group: quick
 #
 # Guards the frontend's basic contract: it connects to either backend,
 # offers feature-persistent as its parameter says and uses persistent

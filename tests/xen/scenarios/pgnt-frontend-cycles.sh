@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # xen-blkfront-pgnt load/unload cycles with verified I/O on the stock backend: no grant held or deferred after each unbind, Xen's grant table back to its baseline, no growth in guest memory
+# group: long
 #
 # Guards the teardown: CYCLES (default 20; 100 for the figure;
 # about 2 s per cycle under TCG alone, 5-15 s with other QEMUs, so raise

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # xen-blkfront-pgnt features against the stock backend and xen-blkback-pgnt: 2 queues, ring order 2, indirect segments, untrusted mode (parameter / xenstore node), flush, discard, read-only disk, resize; xenstore keys and fio crc32c verify
+# group: long
 #
 # Guards what the frontend negotiates beyond the basics, on a loop disk
 # (flush, discard, resize) in a 2-vCPU guest, and a read-only brd disk:

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # xen-blkfront-pgnt: xl save + xl restore in the middle of crc32c-verified fio write runs (stock backend persistent on -> off; then stock -> xen-blkback-pgnt), a live migration to localhost during one, and a block-detach/attach cycle
+# group: long
 #
 # Guards the resume path: requests in flight when the guest is saved are
 # replayed on the rings negotiated after restore, and the backend may

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # our .ko (built for the image's exact kernels) insmod/rmmod in dom0 and in a guest, plus a frontend swap with hot-plugged disks in one guest boot
+# group: long
 # shellcheck disable=SC2034 # BACKEND, FRONTEND, PERSISTENT label the results (read by lib.sh)
 BACKEND=pgnt FRONTEND=pgnt
 

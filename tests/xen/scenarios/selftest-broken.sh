@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # MUST FAIL: data corrupted in dom0 between a guest's fio write and its verify_only pass
+# group: self
 # shellcheck disable=SC2034 # BACKEND, FRONTEND, PERSISTENT label the results (read by lib.sh)
 # The rig's own test: proves a data-integrity failure makes the run exit non-zero.
 BACKEND=stock FRONTEND=stock PERSISTENT=1

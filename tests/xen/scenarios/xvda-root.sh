@@ -1,5 +1,6 @@
 # shellcheck shell=bash
 # guest whose root is ext4 on xvda (rootfs_make): boots through stock/stock, stock/pgnt and pgnt/pgnt (backend/frontend; XVDA_PAIRS picks); files of known checksums survive xl reboot and frontend/backend switches
+# group: long
 # shellcheck disable=SC2034 # BACKEND, FRONTEND label the results (read by lib.sh)
 G=xvdaroot
 DISK_SCRIPT=fast # see lib.sh disk_spec
