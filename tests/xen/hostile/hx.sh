@@ -14,6 +14,8 @@
 #   hx_be_closed              true when that backend's state is Closed
 #   now_ms                    milliseconds since the epoch
 #   timed LABEL MAX CMD...    CMD succeeds within MAX seconds (two checks)
+#   within LABEL MAX CMD...   poll CMD until it holds, at most MAX seconds (a check)
+#   hx_rsp_ids                the id= values of $GX_OUT's responses, in order
 HX_CTL=/sys/kernel/debug/pgnt-hostile/ctl
 
 hx_load() {
@@ -30,6 +32,10 @@ hx() {
 
 hx_statuses() {
 	grep -o 'rsp .*status=-\?[0-9]*' "$GX_OUT" | sed 's/.*status=//' | tr '\n' ' ' | sed 's/ $//'
+}
+
+hx_rsp_ids() {
+	grep -o '^rsp q=[0-9]* id=[0-9]*' "$GX_OUT" | sed 's/.*id=//' | tr '\n' ' ' | sed 's/ $//'
 }
 
 hx_be_stat() {
@@ -67,3 +73,16 @@ hx_paths() {
 }
 
 hx_be_closed() { [ "$(xenstore-read "$BE_DIR/state" 2>/dev/null)" = 6 ]; }
+
+within() {
+	local label=$1 max=$2 t0 t
+	shift 2
+	t0=$(now_ms)
+	while ! "$@"; do
+		[ $(($(now_ms) - t0)) -le $((max * 1000)) ] || break
+		sleep 0.2
+	done
+	t=$(($(now_ms) - t0))
+	xr_log "$label: ${t} ms"
+	check "$label within ${max}s (${t} ms)" "$@"
+}

@@ -18,20 +18,6 @@ RESUME_MAX=20		# s, dmsetup resume to every grant unmapped
 
 mapped() { cat "$BBP/pgrants_mapped_total"; }
 
-# within LABEL MAX CMD...: poll CMD until it holds, at most MAX seconds.
-within() {
-	local label=$1 max=$2 t0 t
-	shift 2
-	t0=$(now_ms)
-	while ! "$@"; do
-		[ $(($(now_ms) - t0)) -le $((max * 1000)) ] || break
-		sleep 0.2
-	done
-	t=$(($(now_ms) - t0))
-	xr_log "$label: ${t} ms"
-	check "$label within ${max}s (${t} ms)" "$@"
-}
-
 none_mapped() { [ "$(mapped)" = 0 ]; }
 dom_gone() { ! xl list | awk 'NR > 1 { print $2 }' | grep -qx "$DOMID"; }
 
