@@ -265,6 +265,7 @@ struct pgbk_ring {
 	bool broken;			/* protocol violation: stop consuming */
 	bool more;			/* requests left on the ring */
 	bool stalled;			/* out of pending slots or copy pages */
+	bool draining;			/* a barrier waits for the ring to empty */
 	bool eoi_work;			/* requests seen since the last EOI */
 	unsigned long log_next;		/* jiffies of the next log_stats line */
 	u32 max_segs;			/* per request, this connection */

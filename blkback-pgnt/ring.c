@@ -273,6 +273,8 @@ static bool pgbk_ring_complete(struct pgbk_ring *ring)
 	}
 	pgbk_push(ring);
 	ring->stalled = false;
+	if (!ring->nr_inflight)
+		ring->draining = false;
 	return true;
 }
 
@@ -503,9 +505,28 @@ static void pgbk_ring_break(struct pgbk_ring *ring, RING_IDX rp)
 }
 
 /*
+ * A barrier orders the guest's writes: every write before it is on the
+ * disk before it is, and none after it reaches the disk before it does.
+ * The bio layer gives no such order (PREFLUSH|FUA covers only writes that
+ * have completed), so a barrier waits on the ring until nothing is in
+ * flight, and the ring takes nothing more until the barrier has completed.
+ * A stock frontend never sends barriers; those that do use them for
+ * journal commits, where this wait is the point.
+ */
+static bool pgbk_barrier_waits(struct pgbk_ring *ring,
+			       const struct pgnt_req *req, unsigned int others)
+{
+	if (req->op != PGNT_OP_WRITE_BARRIER || ring->nr_inflight <= others)
+		return false;
+	ring->draining = true;
+	ring->more = true;
+	return true;
+}
+
+/*
  * Take requests off the ring until it is empty, we run out of request
- * slots or copy pages, or a ring's worth has been taken in this pass.
- * Returns whether the ring had anything for us.
+ * slots or copy pages, a barrier must wait, or a ring's worth has been
+ * taken in this pass.  Returns whether the ring had anything for us.
  *
  * The bound matters because refused requests free their slot at once: a
  * guest that keeps req_prod ahead could otherwise keep us here for ever,
@@ -541,7 +562,7 @@ static bool pgbk_ring_consume(struct pgbk_ring *ring)
 			if (RING_REQUEST_CONS_OVERFLOW(br, rc))
 				break;
 			seen = true;
-			if (!budget || kthread_should_stop()) {
+			if (!budget || ring->draining || kthread_should_stop()) {
 				ring->more = true;
 				goto out;
 			}
@@ -558,6 +579,11 @@ static bool pgbk_ring_consume(struct pgbk_ring *ring)
 			list_del(&p->node);
 			ring->nr_inflight++;
 			pgbk_fetch(ring, rc, &req, p->segs, igrefs);
+			/* Left on the ring: fetched again once drained. */
+			if (pgbk_barrier_waits(ring, &req, 1)) {
+				pgbk_pending_free(ring, p);
+				goto out;
+			}
 			br->req_cons = rc + 1;
 			pgbk_dispatch(ring, p, &req, igrefs);
 			/*
@@ -567,6 +593,8 @@ static bool pgbk_ring_consume(struct pgbk_ring *ring)
 			 */
 			if (!list_empty_careful(&ring->done))
 				pgbk_ring_complete(ring);
+			if (pgbk_barrier_waits(ring, &req, 0))
+				goto out;
 			cond_resched();
 		}
 		if (ring->stalled)
@@ -655,7 +683,7 @@ static irqreturn_t pgbk_ring_irq(int irq, void *data)
 static bool pgbk_ring_has_work(struct pgbk_ring *ring)
 {
 	return test_bit(PGBK_RING_KICKED, &ring->flags) ||
-	       (ring->more && !ring->stalled) ||
+	       (ring->more && !ring->stalled && !ring->draining) ||
 	       !list_empty_careful(&ring->done);
 }
 
@@ -679,7 +707,7 @@ static int pgbk_ring_thread(void *data)
 			xen_irq_lateeoi(ring->irq, ring->eoi_work ? 0 :
 					XEN_EOI_FLAG_SPURIOUS);
 			ring->eoi_work = false;
-		} else if (ring->more && !ring->stalled) {
+		} else if (ring->more && !ring->stalled && !ring->draining) {
 			pgbk_ring_consume(ring);
 		}
 		pgbk_grant_reclaim(ring);
