@@ -196,6 +196,7 @@ enum pgbk_seg_kind {
 	PGBK_SEG_MAP,		/* mapped for this request; seg->handle */
 	PGBK_SEG_COPY,		/* dom0 page of the copy pool; seg->buf */
 	PGBK_SEG_SCRATCH,	/* indirect page copied to ring scratch */
+	PGBK_SEG_SHARED,	/* same grant as seg->lead, uses its mapping */
 };
 
 /* One data segment (or indirect page) of a request, private copy. */
@@ -205,6 +206,7 @@ struct pgbk_seg {
 		struct pgbk_pgrant *pg;
 		grant_handle_t handle;
 		u32 buf;
+		struct pgbk_seg *lead;
 	};
 	grant_ref_t gref;
 	u8 first_sect;

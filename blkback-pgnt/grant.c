@@ -19,6 +19,7 @@
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <xen/page.h>
 
 #include "common.h"
@@ -243,10 +244,7 @@ static int pgbk_map_done(struct pgbk_ring *ring, struct pgbk_seg *s,
 		pgbk_cache_maybe_grow(ring);
 		return 0;
 	}
-	/*
-	 * The same grant twice in one request (the first copy got cached),
-	 * or no memory for the record: this mapping lives for the request.
-	 */
+	/* No memory for the record: this mapping lives for the request. */
 	kfree(pg);
 	pgbk_budget_release(ring, 1);
 	s->kind = PGBK_SEG_MAP;
@@ -292,6 +290,70 @@ static int pgbk_map_batch(struct pgbk_ring *ring, unsigned int n,
 	return err;
 }
 
+/* By grant ref, then by position in the request. */
+static int pgbk_seg_cmp(const void *a, const void *b)
+{
+	const struct pgbk_seg *x = *(const struct pgbk_seg * const *)a;
+	const struct pgbk_seg *y = *(const struct pgbk_seg * const *)b;
+
+	if (x->gref != y->gref)
+		return x->gref < y->gref ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A request may name one grant ref in many segments.  Mapping each would
+ * let a guest make us map and unmap the same page hundreds of times per
+ * request, outside every budget, so a ref is mapped once and the later
+ * segments share that mapping (which is what separate mappings of one
+ * guest page would show anyway).  @m: the request's @n misses.  Marks all
+ * but the first segment of each ref PGBK_SEG_SHARED, ->lead the first, and
+ * returns how many distinct refs there are.
+ */
+static unsigned int pgbk_misses_dedupe(struct pgbk_seg **m, unsigned int n)
+{
+	unsigned int i, distinct = n;
+
+	if (n < 2)
+		return n;
+	sort(m, n, sizeof(*m), pgbk_seg_cmp, NULL);
+	for (i = 1; i < n; i++) {
+		if (m[i]->gref != m[i - 1]->gref)
+			continue;
+		m[i]->kind = PGBK_SEG_SHARED;
+		m[i]->lead = m[i - 1]->kind == PGBK_SEG_SHARED ?
+			     m[i - 1]->lead : m[i - 1];
+		distinct--;
+	}
+	return distinct;
+}
+
+/* After the map batch: shared segments take their lead's mapping. */
+static int pgbk_shared_resolve(struct pgbk_ring *ring, struct pgbk_seg *segs,
+			       unsigned int n)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		struct pgbk_seg *s = &segs[i], *l = s->lead;
+
+		if (s->kind != PGBK_SEG_SHARED)
+			continue;
+		if (l->kind == PGBK_SEG_PERSISTENT) {
+			pgnt_gcache_get(&ring->gc, &l->pg->node);
+			s->pg = l->pg;
+			s->kind = PGBK_SEG_PERSISTENT;
+		} else if (l->kind != PGBK_SEG_MAP) {
+			s->kind = PGBK_SEG_NONE;	/* its map failed */
+			err = -EIO;
+			continue;
+		}
+		s->page = l->page;
+	}
+	return err;
+}
+
 /*
  * Make the guest data of @n segments reachable in dom0 for one request:
  * cached persistent mapping, new persistent mapping within the budgets,
@@ -305,7 +367,8 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 {
 	domid_t domid = ring->be->dev->otherend_id;
 	bool copy = meta || READ_ONCE(pgbk_overflow_copy);
-	unsigned int i, misses = 0, nmap = 0, ncopy = 0;
+	unsigned int i, misses = 0, distinct, nmap = 0, ncopy = 0;
+	bool shared = false;
 	int err = 0, ret;
 	u32 allow = 0;
 
@@ -315,7 +378,7 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 
 		s->kind = PGBK_SEG_NONE;
 		if (!node) {
-			misses++;
+			ring->map_segs[misses++] = s;
 			continue;
 		}
 		pgnt_gcache_get(&ring->gc, node);
@@ -327,19 +390,34 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 	if (!misses)
 		return 0;
 	pgbk_stat_add(ring, PGBK_ST_pgrant_misses, misses);
+	/* Copies need no sharing: only what may be mapped is deduplicated. */
+	distinct = misses;
+	if (ring->persistent || !copy)
+		distinct = pgbk_misses_dedupe(ring->map_segs, misses);
 	if (ring->persistent)
-		allow = pgbk_budget_reserve(ring, misses);
+		allow = pgbk_budget_reserve(ring, distinct);
 
+	/* ring->map_segs is refilled below with what is mapped. */
 	for (i = 0; i < n; i++) {
 		struct pgbk_seg *s = &segs[i];
 
-		if (s->kind != PGBK_SEG_NONE)
+		if (s->kind == PGBK_SEG_SHARED) {
+			/* Its lead comes first in the request. */
+			if (s->lead->kind == PGBK_SEG_NEW ||
+			    s->lead->kind == PGBK_SEG_MAP) {
+				shared = true;
+				continue;
+			}
+			s->kind = PGBK_SEG_NONE;	/* copied, as its lead */
+		} else if (s->kind != PGBK_SEG_NONE) {
 			continue;
-		if (allow) {
+		} else if (allow) {
 			allow--;
 			s->kind = PGBK_SEG_NEW;
 			ring->map_segs[nmap++] = s;
-		} else if (meta) {
+			continue;
+		}
+		if (meta) {
 			s->kind = PGBK_SEG_SCRATCH;
 			s->page = ring->iscratch[i];
 			pgbk_copy_op(&ring->copy_ops[ncopy++], s, domid, false);
@@ -362,6 +440,11 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 	}
 	if (nmap) {
 		ret = pgbk_map_batch(ring, nmap, to_guest, domid);
+		if (ret)
+			err = ret;
+	}
+	if (shared) {
+		ret = pgbk_shared_resolve(ring, segs, n);
 		if (ret)
 			err = ret;
 	}
