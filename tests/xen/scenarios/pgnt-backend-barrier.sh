@@ -8,7 +8,9 @@
 # PREFLUSH|FUA alone only orders writes that have completed, so the backend
 # must drain the ring around a barrier.  dm-delay holds writes to the first
 # SLOW sectors for DELAY_MS but lets flushes through at once, which makes a
-# barrier sent straight to the disk overtake the write before it.
+# barrier sent straight to the disk overtake the write before it.  The
+# disk under it is a loop device: it has a write cache, so the backend
+# offers barriers (on a RAM disk it offers neither flush nor barrier).
 BACKEND=pgnt FRONTEND=hostile
 GX_TIMEOUT=120
 # shellcheck source=../hostile/hx.sh
@@ -19,7 +21,7 @@ SLOW=8192		# sectors with delayed writes
 DELAY_MS=3000
 
 be_load pgnt 1
-disk_brd
+disk_loop 64
 modprobe dm-delay || true
 size=$(blockdev --getsz "$DISK")
 must "dom0: dmsetup create $DM (writes to the first $SLOW sectors delayed ${DELAY_MS} ms, flushes not)" \
