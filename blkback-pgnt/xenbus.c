@@ -88,10 +88,17 @@ static void pgbk_backend_changed(struct xenbus_watch *watch, const char *path,
 			 "%x:%x", &major, &minor);
 	if (n == -ENOENT)
 		return;		/* hotplug script not run yet */
-	devt = MKDEV(major, minor);
-	if (n != 2 || MAJOR(devt) != major || MINOR(devt) != minor) {
+	if (n != 2) {
 		xenbus_dev_fatal(dev, n < 0 ? n : -EINVAL, "reading %s/%s",
 				 dev->nodename, PGNT_XS_PHYSICAL_DEVICE);
+		return;
+	}
+	/* Numbers too big for a dev_t do not survive MKDEV. */
+	devt = MKDEV(major, minor);
+	if (MAJOR(devt) != major || MINOR(devt) != minor) {
+		xenbus_dev_fatal(dev, -EINVAL, "%s/%s %x:%x out of range",
+				 dev->nodename, PGNT_XS_PHYSICAL_DEVICE, major,
+				 minor);
 		return;
 	}
 
