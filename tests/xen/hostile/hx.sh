@@ -8,6 +8,7 @@
 #                             stops at the first failing one; output in $GX_OUT
 #   hx_statuses               the status= values of $GX_OUT's responses
 #   hx_be_stat G VDEV FILE    a statistics file of G's backend device VDEV
+#   st FILE                   the same, of guest $G's xvdb
 #   hx_connect LABEL ARGS     connect guest $G's xvdb with ARGS, check both
 #                             ends say Connected
 #   hx_paths                  DOMID, VDEV, BE_DIR, FE_DIR of guest $G's xvdb
@@ -43,6 +44,8 @@ hx_be_stat() {
 	domid=$(guest_domid "$1")
 	cat "/sys/bus/xen-backend/devices/vbd-$domid-$(vdev_id "$2")/statistics/$3" 2>/dev/null || echo n/a
 }
+
+st() { hx_be_stat "$G" xvdb "$1"; }
 
 hx_connect() {
 	hx "$G" "connect $2"

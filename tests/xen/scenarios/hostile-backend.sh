@@ -19,7 +19,6 @@ RSP_EOPNOTSUPP=-2
 BAD_GREF=0x7ffffff
 GOOD_SEQ=0
 
-st() { hx_be_stat "$G" xvdb "$1"; }
 dmesg_count() { dmesg | grep -cE "$1" || true; }
 
 # GOOD SEQ: ctl commands that write a pattern to 8 sectors, read them back

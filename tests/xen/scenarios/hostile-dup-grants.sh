@@ -12,8 +12,6 @@ BBP=/sys/module/xen_blkback_pgnt/parameters
 . "$PAYLOAD/xen/hostile/hx.sh"
 G=hg
 
-st() { hx_be_stat "$G" xvdb "$1"; }
-
 # items N PAGE: N segments of the whole data page PAGE.
 items() {
 	local i s=""

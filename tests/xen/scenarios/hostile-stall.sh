@@ -18,8 +18,6 @@ FEED_MS=${STALL_FEED_MS:-150000}
 TEARDOWN_MAX=10		# s, frontend state change to backend torn down
 ATTACH_MAX=30		# s, for xl block-attach on another guest
 
-st() { hx_be_stat "$G" xvdb "$1"; }
-
 # The bus's link goes before the driver's remove runs: wait for the threads.
 be_gone() { ! pgrep -x "blkbk-pg\.$DOMID\.[0-9]+" >/dev/null; }
 

@@ -14,7 +14,6 @@ BBP=/sys/module/xen_blkback_pgnt/parameters
 # shellcheck source=../hostile/hx.sh
 . "$PAYLOAD/xen/hostile/hx.sh"
 G=hr
-st() { hx_be_stat "$G" xvdb "$1"; }
 
 # rw LABEL SEED: write 64 pages (indirect) at sector 0 with SEED, read
 # them back into zeroed pages and verify; counted as a grant-op phase.
