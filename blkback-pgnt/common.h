@@ -194,7 +194,7 @@ enum pgbk_seg_kind {
 	PGBK_SEG_PERSISTENT,	/* cached mapping; seg->pg */
 	PGBK_SEG_NEW,		/* being mapped persistently (acquire only) */
 	PGBK_SEG_MAP,		/* mapped for this request; seg->handle */
-	PGBK_SEG_COPY,		/* dom0 page of the copy pool; seg->buf */
+	PGBK_SEG_COPY,		/* dom0 page of the ring's copy pages */
 	PGBK_SEG_SCRATCH,	/* indirect page copied to ring scratch */
 	PGBK_SEG_SHARED,	/* same grant as seg->lead, uses its mapping */
 };
@@ -205,7 +205,6 @@ struct pgbk_seg {
 	union {
 		struct pgbk_pgrant *pg;
 		grant_handle_t handle;
-		u32 buf;
 		struct pgbk_seg *lead;
 	};
 	grant_ref_t gref;
@@ -280,16 +279,24 @@ struct pgbk_ring {
 	struct pgnt_gcache gc;
 	struct pgnt_gnode **buckets;
 	u32 pg_count;			/* persistent grants of this ring */
+	u32 pg_leaked;			/* of them, unmaps that failed */
 
 	struct page **spare;		/* ballooned pages for mappings */
 	unsigned int nr_spare;
 	unsigned int max_spare;
 
-	struct page **copy_pages;	/* the copy pool, dom0-owned pages */
-	u32 *copy_free;			/* stack of free indices */
+	/*
+	 * Copy pages, dom0's own, allocated when the copy path first needs
+	 * them and freed when it has been idle (grant.c): copy_nr held,
+	 * copy_nfree of them on the copy_free stack, copy_max at most.
+	 */
+	struct page **copy_free;
 	unsigned int copy_nr;
 	unsigned int copy_nfree;
+	unsigned int copy_max;
+	u64 copy_used;			/* jiffies64 of the last use */
 
+	/* Indirect pages copied in; as many as a request of max_segs has. */
 	struct page *iscratch[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
 	struct pgbk_seg iseg[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
 
@@ -356,8 +363,10 @@ extern unsigned int pgbk_max_queues;
 extern unsigned int pgbk_max_ring_page_order;
 extern unsigned int pgbk_max_indirect_segments;
 extern unsigned int pgbk_copy_pool_pages;
+extern unsigned int pgbk_max_copy_pages_total;
 extern bool pgbk_log_stats;
 extern atomic_t pgbk_global_mapped;
+extern atomic_t pgbk_global_copy;
 
 struct pgbk_dom *pgbk_dom_get(domid_t domid);
 void pgbk_dom_put(struct pgbk_dom *dom);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Grants of one ring: the persistent-grant cache, the three budgets that
- * bound it, and what is done beyond them (grant copy through a pool of
- * dom0 pages, or map+unmap per request when overflow_copy=N).
+ * bound it, and what is done beyond them (grant copy through dom0 pages
+ * allocated on demand, or map+unmap per request when overflow_copy=N).
  *
  * Everything here runs in the ring's thread, or at connect/teardown when
  * that thread does not run, so the per-ring state needs no lock.  Only the
@@ -121,6 +121,83 @@ static int pgbk_pages_get(struct pgbk_ring *ring, struct page **pages,
 	return 0;
 }
 
+/*
+ * ---- copy pages ----
+ *
+ * dom0 memory is spent on copying only while a ring copies: pages are
+ * allocated when a request needs them, within the ring's copy_max and the
+ * global max_copy_pages_total, and all free ones are given back once the
+ * ring has not copied for PGNT_COPY_IDLE_SECONDS.  A request that cannot
+ * get its pages is mapped instead (pgbk_grant_acquire), so a ring never
+ * waits on pages that other rings hold.
+ */
+
+static void pgbk_copy_count(struct pgbk_ring *ring)
+{
+	pgbk_stat_set(ring, PGBK_ST_copy_pages, ring->copy_nr);
+}
+
+/* At least @want free copy pages on the ring's stack, or false. */
+static bool pgbk_copy_ensure(struct pgbk_ring *ring, unsigned int want)
+{
+	unsigned int n, got;
+
+	if (ring->copy_nfree >= want)
+		return true;
+	n = want - ring->copy_nfree;
+	if (ring->copy_nr + n > ring->copy_max)
+		return false;
+	got = pgbk_budget_take(&pgbk_global_copy,
+			       READ_ONCE(pgbk_max_copy_pages_total), n);
+	for (; got; got--, n--) {
+		struct page *page = alloc_page(GFP_NOIO | __GFP_NOWARN);
+
+		if (!page)
+			break;
+		ring->copy_free[ring->copy_nfree++] = page;
+		ring->copy_nr++;
+	}
+	atomic_sub(got, &pgbk_global_copy);
+	pgbk_copy_count(ring);
+	return !n;
+}
+
+/* Give the free copy pages back: all (@all), or once idle long enough. */
+static void pgbk_copy_trim(struct pgbk_ring *ring, bool all)
+{
+	u64 idle = (u64)PGNT_COPY_IDLE_SECONDS * HZ;
+	unsigned int n = ring->copy_nfree;
+
+	if (!n || (!all && time_before64(get_jiffies_64(),
+					 ring->copy_used + idle)))
+		return;
+	while (ring->copy_nfree)
+		__free_page(ring->copy_free[--ring->copy_nfree]);
+	ring->copy_nr -= n;
+	atomic_sub(n, &pgbk_global_copy);
+	pgbk_copy_count(ring);
+}
+
+/*
+ * May the ring take a request, as far as copy pages go?  Yes if a request
+ * of max_segs would get its pages, and if nothing of this ring's is in
+ * flight (acquire then maps what it cannot copy).  No only while this
+ * ring's own requests hold the pages: their completions give them back.
+ */
+bool pgbk_grant_copy_room(const struct pgbk_ring *ring)
+{
+	unsigned int need;
+
+	if (ring->copy_nfree >= ring->max_segs ||
+	    ring->copy_nfree == ring->copy_nr)
+		return true;
+	need = ring->max_segs - ring->copy_nfree;
+	return ring->copy_nr + need <= ring->copy_max &&
+	       pgnt_budget_fit((u32)atomic_read(&pgbk_global_copy),
+			       READ_ONCE(pgbk_max_copy_pages_total),
+			       need) == need;
+}
+
 /* ---- grant operations ---- */
 
 static void pgbk_copy_op(struct gnttab_copy *op, const struct pgbk_seg *s,
@@ -171,9 +248,9 @@ static int pgbk_copy_batch(struct pgbk_ring *ring, unsigned int n)
 /*
  * Unmap ring->unmap_ops[0..n) in one batch and recycle their pages.  A page
  * whose unmap failed may still show guest memory: it is leaked, never
- * reused.
+ * reused.  Returns how many were leaked.
  */
-static void pgbk_unmap_batch(struct pgbk_ring *ring, unsigned int n)
+static unsigned int pgbk_unmap_batch(struct pgbk_ring *ring, unsigned int n)
 {
 	struct gntab_unmap_queue_data data = {
 		.unmap_ops = ring->unmap_ops,
@@ -181,7 +258,7 @@ static void pgbk_unmap_batch(struct pgbk_ring *ring, unsigned int n)
 		.pages = ring->unmap_pages,
 		.count = n,
 	};
-	unsigned int i;
+	unsigned int i, leaked = 0;
 	int ret;
 
 	ret = gnttab_unmap_refs_sync(&data);
@@ -191,10 +268,13 @@ static void pgbk_unmap_batch(struct pgbk_ring *ring, unsigned int n)
 			pgbk_pages_put(ring, &ring->unmap_pages[i], 1);
 			continue;
 		}
+		leaked++;
 		dev_err_ratelimited(&ring->be->dev->dev,
 				    "ring %u: grant unmap failed (%d/%d), page leaked\n",
 				    ring->idx, ret, ring->unmap_ops[i].status);
 	}
+	pgbk_stat_add(ring, PGBK_ST_pgrant_leaks, leaked);
+	return leaked;
 }
 
 /* The cache outgrew its buckets (the ring budget was raised): rehash. */
@@ -252,11 +332,41 @@ static int pgbk_map_done(struct pgbk_ring *ring, struct pgbk_seg *s,
 	return 0;
 }
 
+/*
+ * gnttab_map_refs() failed as a whole (the hypercall, or setting up dom0's
+ * p2m for the mapped frames): no page of the batch may be read.  Those
+ * that Xen mapped are kept as this request's temporary mappings, so that
+ * releasing the failed request unmaps them; the others go back.
+ */
+static void pgbk_map_failed(struct pgbk_ring *ring, unsigned int n, int ret)
+{
+	unsigned int i;
+
+	dev_warn_ratelimited(&ring->be->dev->dev,
+			     "ring %u: mapping %u grants failed: %d\n",
+			     ring->idx, n, ret);
+	for (i = 0; i < n; i++) {
+		struct pgbk_seg *s = ring->map_segs[i];
+
+		if (s->kind == PGBK_SEG_NEW)
+			pgbk_budget_release(ring, 1);
+		if (ring->map_ops[i].status == GNTST_okay) {
+			s->kind = PGBK_SEG_MAP;
+			s->page = ring->map_pages[i];
+			s->handle = ring->map_ops[i].handle;
+		} else {
+			pgbk_pages_put(ring, &ring->map_pages[i], 1);
+			s->kind = PGBK_SEG_NONE;
+		}
+	}
+	pgbk_stat_set(ring, PGBK_ST_pgrants_mapped, ring->pg_count);
+}
+
 static int pgbk_map_batch(struct pgbk_ring *ring, unsigned int n,
 			  bool to_guest, domid_t domid)
 {
 	unsigned int i;
-	int err = 0;
+	int err = 0, ret;
 
 	if (pgbk_pages_get(ring, ring->map_pages, n)) {
 		for (i = 0; i < n; i++) {
@@ -278,9 +388,12 @@ static int pgbk_map_batch(struct pgbk_ring *ring, unsigned int n,
 				  s->gref, domid);
 		ring->map_ops[i].status = GNTST_general_error;
 	}
-	/* Per-op statuses say what was mapped, even if the call failed. */
-	gnttab_map_refs(ring->map_ops, NULL, ring->map_pages, n);
+	ret = gnttab_map_refs(ring->map_ops, NULL, ring->map_pages, n);
 	pgbk_stat_add(ring, PGBK_ST_pgrant_maps, n);
+	if (ret) {
+		pgbk_map_failed(ring, n, ret);
+		return -EIO;
+	}
 	for (i = 0; i < n; i++) {
 		if (pgbk_map_done(ring, ring->map_segs[i], ring->map_pages[i],
 				  &ring->map_ops[i]))
@@ -357,9 +470,10 @@ static int pgbk_shared_resolve(struct pgbk_ring *ring, struct pgbk_seg *segs,
 /*
  * Make the guest data of @n segments reachable in dom0 for one request:
  * cached persistent mapping, new persistent mapping within the budgets,
- * else a copy-pool page (filled now when the data goes to the disk) or a
- * temporary mapping.  @meta: indirect pages, which are copied to the ring's
- * scratch pages when not mapped persistently.  On error, the segments
+ * else a copy page (filled now when the data goes to the disk) or, with
+ * overflow_copy=N or when no copy pages can be had, a temporary mapping.
+ * @meta: indirect pages, which are copied to the ring's scratch pages when
+ * not mapped persistently.  On error, the segments
  * acquired so far stay recorded in @segs: the caller releases them.
  */
 int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
@@ -367,7 +481,7 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 {
 	domid_t domid = ring->be->dev->otherend_id;
 	bool copy = meta || READ_ONCE(pgbk_overflow_copy);
-	unsigned int i, misses = 0, distinct, nmap = 0, ncopy = 0;
+	unsigned int i, misses = 0, nmap = 0, ncopy = 0;
 	bool shared = false;
 	int err = 0, ret;
 	u32 allow = 0;
@@ -390,12 +504,18 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 	if (!misses)
 		return 0;
 	pgbk_stat_add(ring, PGBK_ST_pgrant_misses, misses);
-	/* Copies need no sharing: only what may be mapped is deduplicated. */
-	distinct = misses;
-	if (ring->persistent || !copy)
-		distinct = pgbk_misses_dedupe(ring->map_segs, misses);
 	if (ring->persistent)
-		allow = pgbk_budget_reserve(ring, distinct);
+		allow = pgbk_budget_reserve(ring,
+					    pgbk_misses_dedupe(ring->map_segs,
+							       misses));
+	/* At most the misses beyond the budget are copied. */
+	if (copy && !meta && !pgbk_copy_ensure(ring, misses - allow)) {
+		pgbk_stat_add(ring, PGBK_ST_copy_fallbacks, 1);
+		copy = false;
+	}
+	/* Copies need no sharing: only what may be mapped is deduplicated. */
+	if (!ring->persistent && !copy)
+		pgbk_misses_dedupe(ring->map_segs, misses);
 
 	/* ring->map_segs is refilled below with what is mapped. */
 	for (i = 0; i < n; i++) {
@@ -422,13 +542,8 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 			s->page = ring->iscratch[i];
 			pgbk_copy_op(&ring->copy_ops[ncopy++], s, domid, false);
 		} else if (copy) {
-			/* The caller checked pgbk_grant_copy_room(). */
-			if (WARN_ON_ONCE(!ring->copy_nfree)) {
-				err = -ENOMEM;
-				continue;
-			}
-			s->buf = ring->copy_free[--ring->copy_nfree];
-			s->page = ring->copy_pages[s->buf];
+			/* pgbk_copy_ensure() put enough on the stack. */
+			s->page = ring->copy_free[--ring->copy_nfree];
 			s->kind = PGBK_SEG_COPY;
 			if (!to_guest)
 				pgbk_copy_op(&ring->copy_ops[ncopy++], s, domid,
@@ -492,7 +607,8 @@ int pgbk_grant_release(struct pgbk_ring *ring, struct pgbk_seg *segs,
 			ring->unmap_pages[nunmap++] = s->page;
 			break;
 		case PGBK_SEG_COPY:
-			ring->copy_free[ring->copy_nfree++] = s->buf;
+			ring->copy_free[ring->copy_nfree++] = s->page;
+			ring->copy_used = now;
 			break;
 		default:
 			break;
@@ -502,11 +618,6 @@ int pgbk_grant_release(struct pgbk_ring *ring, struct pgbk_seg *segs,
 	if (nunmap)
 		pgbk_unmap_batch(ring, nunmap);
 	return err;
-}
-
-bool pgbk_grant_copy_room(const struct pgbk_ring *ring)
-{
-	return ring->copy_nfree >= ring->max_segs;
 }
 
 /*
@@ -520,7 +631,7 @@ static unsigned int pgbk_reclaim_batch(struct pgbk_ring *ring, bool all)
 	u32 secs = READ_ONCE(pgbk_pgrant_unused_seconds);
 	u32 excess = all ? U32_MAX : pgbk_budget_excess(ring);
 	u64 now = get_jiffies_64();
-	unsigned int i, n = 0;
+	unsigned int i, n = 0, leaked;
 
 	while (n < ring->batch_max) {
 		struct pgnt_gnode *node;
@@ -544,9 +655,13 @@ static unsigned int pgbk_reclaim_batch(struct pgbk_ring *ring, bool all)
 	}
 	if (!n)
 		return 0;
-	pgbk_unmap_batch(ring, n);
-	/* Only now, once unmapped, may others use the room. */
-	pgbk_budget_release(ring, n);
+	/*
+	 * Only now, once unmapped, may others use the room.  A mapping whose
+	 * unmap failed is still there: it stays counted (pg_leaked).
+	 */
+	leaked = pgbk_unmap_batch(ring, n);
+	pgbk_budget_release(ring, n - leaked);
+	ring->pg_leaked += leaked;
 	for (i = 0; i < n; i++)
 		kfree(ring->victims[i]);
 	if (!all)
@@ -560,17 +675,7 @@ void pgbk_grant_reclaim(struct pgbk_ring *ring)
 {
 	while (pgbk_reclaim_batch(ring, false) == ring->batch_max)
 		cond_resched();
-}
-
-static void pgbk_free_page_array(struct page **pages, unsigned int n)
-{
-	unsigned int i;
-
-	if (!pages)
-		return;
-	for (i = 0; i < n; i++)
-		if (pages[i])
-			__free_page(pages[i]);
+	pgbk_copy_trim(ring, false);
 }
 
 /* Undo pgbk_grant_ring_init(), partial or not; no request in flight. */
@@ -582,18 +687,27 @@ void pgbk_grant_ring_fini(struct pgbk_ring *ring)
 		while (pgbk_reclaim_batch(ring, true))
 			cond_resched();
 		/* Teardown drained every request first: nothing is in use. */
-		WARN_ON_ONCE(ring->gc.count || ring->pg_count);
+		WARN_ON_ONCE(ring->gc.count || ring->pg_count != ring->pg_leaked);
 	}
+	/*
+	 * Leaked mappings outlive the ring: the ring and domain budgets let
+	 * them go with it, dom0's total keeps them.
+	 */
+	ring->pg_count -= ring->pg_leaked;
+	atomic_sub(ring->pg_leaked, &ring->be->dom->mapped);
+	ring->pg_leaked = 0;
 	if (ring->nr_spare)
 		gnttab_free_pages(ring->nr_spare, ring->spare);
 	ring->nr_spare = 0;
-	pgbk_free_page_array(ring->copy_pages, ring->copy_nr);
+	if (ring->copy_free) {
+		pgbk_copy_trim(ring, true);
+		WARN_ON_ONCE(ring->copy_nr);
+	}
 	for (i = 0; i < ARRAY_SIZE(ring->iscratch); i++) {
 		if (ring->iscratch[i])
 			__free_page(ring->iscratch[i]);
 		ring->iscratch[i] = NULL;
 	}
-	kvfree(ring->copy_pages);
 	kvfree(ring->copy_free);
 	kvfree(ring->buckets);
 	kfree(ring->spare);
@@ -604,10 +718,8 @@ void pgbk_grant_ring_fini(struct pgbk_ring *ring)
 	kfree(ring->unmap_ops);
 	kfree(ring->unmap_pages);
 	kfree(ring->victims);
-	ring->copy_pages = NULL;
 	ring->copy_free = NULL;
-	ring->copy_nr = 0;
-	ring->copy_nfree = 0;
+	ring->copy_max = 0;
 	ring->buckets = NULL;
 	ring->spare = NULL;
 	ring->map_ops = NULL;
@@ -619,30 +731,10 @@ void pgbk_grant_ring_fini(struct pgbk_ring *ring)
 	ring->victims = NULL;
 }
 
-static int pgbk_copy_pool_init(struct pgbk_ring *ring)
-{
-	unsigned int i, nr;
-
-	nr = clamp_t(unsigned int, READ_ONCE(pgbk_copy_pool_pages),
-		     ring->max_segs, ring->nr_pending * ring->max_segs);
-	ring->copy_pages = kvcalloc(nr, sizeof(*ring->copy_pages), GFP_KERNEL);
-	ring->copy_free = kvcalloc(nr, sizeof(*ring->copy_free), GFP_KERNEL);
-	if (!ring->copy_pages || !ring->copy_free)
-		return -ENOMEM;
-	ring->copy_nr = nr;
-	for (i = 0; i < nr; i++) {
-		ring->copy_pages[i] = alloc_page(GFP_KERNEL);
-		if (!ring->copy_pages[i])
-			return -ENOMEM;
-		ring->copy_free[i] = i;
-	}
-	ring->copy_nfree = nr;
-	return 0;
-}
-
 /*
  * Per-ring grant state, all of it bounded by the ring size and the
- * segments per request and allocated here, at connect.  The caller set
+ * segments per request and allocated here, at connect, but for the copy
+ * pages themselves.  The caller set
  * max_segs and nr_pending.  On error, pgbk_grant_ring_fini() undoes it.
  */
 int pgbk_grant_ring_init(struct pgbk_ring *ring)
@@ -675,10 +767,22 @@ int pgbk_grant_ring_init(struct pgbk_ring *ring)
 	pgnt_gcache_init(&ring->gc, ring->buckets, shift);
 	ring->pg_count = 0;
 
-	for (i = 0; i < ARRAY_SIZE(ring->iscratch); i++) {
+	for (i = 0; i < DIV_ROUND_UP(ring->max_segs, PGNT_SEGS_PER_INDIRECT_PAGE); i++) {
 		ring->iscratch[i] = alloc_page(GFP_KERNEL);
 		if (!ring->iscratch[i])
 			return -ENOMEM;
 	}
-	return pgbk_copy_pool_init(ring);
+
+	/* Only the stack: the pages come when the copy path runs. */
+	ring->copy_max = clamp_t(unsigned int, READ_ONCE(pgbk_copy_pool_pages),
+				 ring->max_segs,
+				 ring->nr_pending * ring->max_segs);
+	ring->copy_free = kvcalloc(ring->copy_max, sizeof(*ring->copy_free),
+				   GFP_KERNEL);
+	if (!ring->copy_free)
+		return -ENOMEM;
+	ring->copy_nr = 0;
+	ring->copy_nfree = 0;
+	ring->copy_used = get_jiffies_64();
+	return 0;
 }

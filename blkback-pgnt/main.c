@@ -68,31 +68,43 @@ module_param_named(max_indirect_segments, pgbk_max_indirect_segments, uint,
 MODULE_PARM_DESC(max_indirect_segments,
 		 "Segments per indirect request offered to frontends, 0 or 12-256 (default 256)");
 
-unsigned int pgbk_copy_pool_pages = 1024;
+unsigned int pgbk_copy_pool_pages = PGNT_COPY_PAGES_RING_DEFAULT;
 module_param_named(copy_pool_pages, pgbk_copy_pool_pages, uint, 0644);
 MODULE_PARM_DESC(copy_pool_pages,
-		 "dom0 pages per ring for grant copy, at least one request's worth (default 1024; read at connect)");
+		 "dom0 pages per ring for grant copy at most, at least one request's worth (default 1024; read at connect)");
+
+unsigned int pgbk_max_copy_pages_total = PGNT_COPY_PAGES_GLOBAL_DEFAULT;
+module_param_named(max_copy_pages_total, pgbk_max_copy_pages_total, uint,
+		   0644);
+MODULE_PARM_DESC(max_copy_pages_total,
+		 "dom0 pages for grant copy at most, all rings; beyond it, map+unmap per request (default 16384)");
 
 bool pgbk_log_stats;
 module_param_named(log_stats, pgbk_log_stats, bool, 0644);
 MODULE_PARM_DESC(log_stats, "Log per-ring statistics every 10 seconds (default N)");
 
-/* Persistent grants mapped by this module, all guests. */
+/* Persistent grants mapped, and copy pages held, by this module. */
 atomic_t pgbk_global_mapped = ATOMIC_INIT(0);
+atomic_t pgbk_global_copy = ATOMIC_INIT(0);
 
-static int pgbk_param_get_mapped(char *buf, const struct kernel_param *kp)
+static int pgbk_param_get_atomic(char *buf, const struct kernel_param *kp)
 {
-	return sprintf(buf, "%d\n", atomic_read(&pgbk_global_mapped));
+	return sprintf(buf, "%d\n", atomic_read((atomic_t *)kp->arg));
 }
 
-static const struct kernel_param_ops pgbk_param_mapped_ops = {
-	.get = pgbk_param_get_mapped,
+static const struct kernel_param_ops pgbk_param_atomic_ops = {
+	.get = pgbk_param_get_atomic,
 };
 
-/* Read-only module total: /sys/module/xen_blkback_pgnt/parameters/... */
-module_param_cb(pgrants_mapped_total, &pgbk_param_mapped_ops, NULL, 0444);
+/* Read-only module totals: /sys/module/xen_blkback_pgnt/parameters/... */
+module_param_cb(pgrants_mapped_total, &pgbk_param_atomic_ops,
+		&pgbk_global_mapped, 0444);
 MODULE_PARM_DESC(pgrants_mapped_total,
 		 "Persistent grants mapped now, all devices (read-only)");
+module_param_cb(copy_pages_total, &pgbk_param_atomic_ops, &pgbk_global_copy,
+		0444);
+MODULE_PARM_DESC(copy_pages_total,
+		 "dom0 pages held for grant copy now, all devices (read-only)");
 
 /*
  * Per-domain budget objects, shared by all devices of one guest.  Looked

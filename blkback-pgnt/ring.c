@@ -698,12 +698,15 @@ static int pgbk_ring_thread(void *data)
 						 kthread_should_stop(), HZ);
 		pgbk_ring_complete(ring);
 		if (test_and_clear_bit(PGBK_RING_KICKED, &ring->flags)) {
+			pgbk_stat_add(ring, PGBK_ST_events, 1);
 			pgbk_ring_consume(ring);
 			/*
 			 * The event channel stays masked until this EOI; an
 			 * event that brought no request since the last one
-			 * is spurious (Xen then delays the next delivery).
+			 * is spurious (the event core then delays the EOI).
 			 */
+			if (!ring->eoi_work)
+				pgbk_stat_add(ring, PGBK_ST_spurious_events, 1);
 			xen_irq_lateeoi(ring->irq, ring->eoi_work ? 0 :
 					XEN_EOI_FLAG_SPURIOUS);
 			ring->eoi_work = false;

@@ -41,6 +41,11 @@ PGBK_STAT_LOG(pgrant_unmaps,	"unmaps")
 PGBK_STAT_LOG(copies,		"copies")	/* segments copied (GNTTABOP_copy) */
 PGBK_STAT_LOG(reclaims,		"reclaims")	/* idle or over-budget unmaps */
 PGBK_STAT_LOG(budget_refusals,	"refusals")	/* segments a budget kept unmapped */
+PGBK_STAT(pgrant_leaks)				/* unmaps that failed, page kept */
+PGBK_STAT(copy_pages)				/* copy pages held now (a gauge) */
+PGBK_STAT(copy_fallbacks)			/* requests mapped for want of copy pages */
+PGBK_STAT(events)				/* event-channel events handled */
+PGBK_STAT(spurious_events)			/* of them, with no request (EOI delayed) */
 PGBK_STAT(err_grant)				/* requests failed on a grant op */
 PGBK_STAT(err_io)				/* requests the device failed */
 PGBK_STAT(err_ring)				/* ring protocol violations */

@@ -127,6 +127,17 @@ static_assert(PGNT_RING_PAGES_MAX == 1U << PGNT_RING_PAGE_ORDER_MAX);
 /* Idle persistent grants older than this are unmapped (LRU reclaim). */
 #define PGNT_GRANT_UNUSED_SECONDS_DEFAULT 60
 
+/*
+ * Copy pages of the backend (the data path beyond a budget or without
+ * persistent grants), dom0 memory allocated only when that path runs:
+ * at most a ring's share per ring (at least one request's worth), and the
+ * global default, 64 MiB, for all rings.  A ring's free pages go back to
+ * dom0 once its copy path has been idle for the given seconds.
+ */
+#define PGNT_COPY_PAGES_RING_DEFAULT	1024
+#define PGNT_COPY_PAGES_GLOBAL_DEFAULT	16384
+#define PGNT_COPY_IDLE_SECONDS		10
+
 /* ---- limit arithmetic (kernel-independent, unit-tested) ---- */
 
 /* Largest power of two <= @n (0 for 0). */

@@ -22,6 +22,19 @@ be_stat() {
 	cat "/sys/bus/xen-backend/devices/vbd-$domid-$(vdev_id xvdb)/statistics/$2" 2>/dev/null || echo n/a
 }
 
+# copy_idle G: copy pages held now go back to dom0 once the copy path has
+# been idle for 10 s (the ring thread checks every second).
+copy_idle() {
+	local n=0
+	while [ "$(be_stat "$1" copy_pages)" != 0 ] && [ "$n" -lt 25 ]; do
+		sleep 1
+		n=$((n + 1))
+	done
+	xr_log "p$PERSISTENT: copy pages back to 0 after ${n}s idle"
+	expect_cmp "p$PERSISTENT: copy pages given back when idle" "$(be_stat "$1" copy_pages)" == 0
+	expect_cmp "p$PERSISTENT: copy pages of the module" "$(cat "$BBP/copy_pages_total")" == 0
+}
+
 be_stats_log() {
 	local domid
 	domid=$(guest_domid "$1")
@@ -71,7 +84,13 @@ for PERSISTENT in ${PERSISTENT_MODES:-1 0}; do
 	expect_cmp "p$PERSISTENT randrw 4k: unmap ops per I/O" "$PH_UNMAP_PER_IO" "<" 0.05
 	if [ "$PERSISTENT" = 0 ]; then
 		expect_cmp "p0 randrw 4k: copy ops per I/O" "$PH_COPY_PER_IO" ">=" 0.95
+		expect_cmp "p0 randrw 4k: copy pages held" "$(be_stat "$g" copy_pages)" ">" 0
+	else
+		# Within the budget nothing is copied, so no copy page is held.
+		expect_cmp "p1 randrw 4k: copy pages held" "$(be_stat "$g" copy_pages)" == 0
 	fi
+	expect_cmp "p$PERSISTENT: copy pages <= copy_pool_pages" "$(be_stat "$g" copy_pages)" "<=" \
+		"$(cat "$BBP/copy_pool_pages")"
 	fio_ok "$g" xvdb "pb-p$PERSISTENT-verify-4k-1m" --rw=randwrite --bsrange=4k-1m --size=32m \
 		--numjobs=2 --offset_increment=32m --iodepth=16 \
 		--verify=crc32c --do_verify=1 --verify_fatal=1
@@ -92,6 +111,7 @@ for PERSISTENT in ${PERSISTENT_MODES:-1 0}; do
 		expect_cmp "p1 budget 16: copy ops per I/O" "$PH_COPY_PER_IO" ">" 1
 		expect_cmp "p1 budget 16: mapped" "$(be_stat "$g" pgrants_mapped)" "<=" 16
 		expect_cmp "p1 budget 16: refusals counted" "$(be_stat "$g" budget_refusals)" ">" 0
+		expect_cmp "p1 budget 16: copy pages held" "$(be_stat "$g" copy_pages)" ">" 0
 		fio_ok "$g" xvdb "pb-p1-budget16-verify-1m" --rw=randwrite --bs=1m --size=32m --iodepth=8 \
 			--verify=crc32c --do_verify=1 --verify_fatal=1
 		# The comparison mode: map+unmap per request beyond the budget.
@@ -111,6 +131,7 @@ for PERSISTENT in ${PERSISTENT_MODES:-1 0}; do
 	expect_cmp "p$PERSISTENT: flush requests" "$(be_stat "$g" f_req)" ">" 0
 
 	be_stats_log "$g" "p$PERSISTENT"
+	copy_idle "$g"
 	for f in err_grant err_io err_ring err_bad_op err_bad_nsegs err_bad_segment err_bad_range \
 		err_bad_align err_bad_readonly err_bad_indirect_op err_not_supported; do
 		expect_cmp "p$PERSISTENT: $f" "$(be_stat "$g" "$f")" == 0
