@@ -325,7 +325,7 @@ static int pgbk_publish_keys(struct pgbk_be *be, struct xenbus_transaction xbt)
 				    be->feature_persistent);
 	if (!err)
 		err = xenbus_printf(xbt, node, PGNT_XS_SECTORS, "%llu",
-				    (unsigned long long)l->sectors);
+				    (unsigned long long)READ_ONCE(l->sectors));
 	if (!err)
 		err = xenbus_printf(xbt, node, PGNT_XS_INFO, "%u", info);
 	if (!err)

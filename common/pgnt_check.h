@@ -19,7 +19,7 @@
 /* Why a request or response was refused; PGNT_OK when it was not. */
 enum pgnt_verdict {
 	PGNT_OK = 0,
-	PGNT_BAD_OP,		/* unknown or reserved operation */
+	PGNT_BAD_OP,		/* unknown, reserved or unoffered operation */
 	PGNT_BAD_NSEGS,		/* segment count 0 or above the limit */
 	PGNT_BAD_SEGMENT,	/* first/last sector outside the page */
 	PGNT_BAD_RANGE,		/* sectors past the end of the device */
@@ -56,12 +56,20 @@ static inline const char *pgnt_verdict_name(enum pgnt_verdict v)
 	return "unknown";
 }
 
-/* The blkif status a refused request is answered with. */
+/*
+ * The blkif status a refused request is answered with.  An operation we
+ * do not know or did not offer gets EOPNOTSUPP, as from the stock backend:
+ * the protocol's answer to "not supported", which lets a frontend that
+ * tries a newer operation tell it from a malformed request of a known one
+ * (BLKIF_RSP_ERROR).
+ */
 static inline s16 pgnt_verdict_status(enum pgnt_verdict v)
 {
 	if (v == PGNT_OK)
 		return PGNT_RSP_OKAY;
-	return v == PGNT_NOT_SUPPORTED ? PGNT_RSP_EOPNOTSUPP : PGNT_RSP_ERROR;
+	if (v == PGNT_NOT_SUPPORTED || v == PGNT_BAD_OP)
+		return PGNT_RSP_EOPNOTSUPP;
+	return PGNT_RSP_ERROR;
 }
 
 /* ---- backend: rings and requests ---- */
@@ -120,9 +128,11 @@ static inline bool pgnt_op_writes(u8 op)
 static inline enum pgnt_verdict pgnt_range_check(u64 sector, u64 nr,
 						 const struct pgnt_dev_limits *l)
 {
+	/* Read once: a resize may change it while rings check requests. */
+	u64 size = READ_ONCE(l->sectors);
 	u64 mask = (u64)l->lbs_sectors - 1;
 
-	if (sector > l->sectors || nr > l->sectors - sector)
+	if (sector > size || nr > size - sector)
 		return PGNT_BAD_RANGE;
 	if (l->lbs_sectors && ((sector | nr) & mask))
 		return PGNT_BAD_ALIGN;

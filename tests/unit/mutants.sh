@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 # One mutant per line: file, then the exact text and its replacement, all
 # separated by " ## "; "\n" stands for a newline.
 mutants=$(cat <<'LIST'
-pgnt_check.h ## if (sector > l->sectors || nr > l->sectors - sector) ## if (sector + nr > l->sectors)
+pgnt_check.h ## if (sector > size || nr > size - sector) ## if (sector + nr > size)
 pgnt_check.h ## if (last_sect >= PGNT_SECTORS_PER_PAGE || first_sect > last_sect) ## if (last_sect > PGNT_SECTORS_PER_PAGE)
 pgnt_check.h ## return (u32)(req_prod - rsp_prod_pvt) <= ring_entries; ## return req_prod - rsp_prod_pvt <= ring_entries + 1;
 pgnt_check.h ## if (pgnt_op_writes(op) && l->readonly) ## if (op == PGNT_OP_WRITE && l->readonly)

@@ -170,7 +170,9 @@ static void verdict_names_and_status(void)
 	EXPECT_EQ(pgnt_verdict_status(PGNT_OK), (u64)(s64)PGNT_RSP_OKAY);
 	EXPECT(pgnt_verdict_status(PGNT_NOT_SUPPORTED) == PGNT_RSP_EOPNOTSUPP);
 	EXPECT(pgnt_verdict_status(PGNT_BAD_RANGE) == PGNT_RSP_ERROR);
-	EXPECT(pgnt_verdict_status(PGNT_BAD_OP) == PGNT_RSP_ERROR);
+	EXPECT(pgnt_verdict_status(PGNT_BAD_OP) == PGNT_RSP_EOPNOTSUPP);
+	EXPECT(pgnt_verdict_status(PGNT_BAD_INDIRECT_OP) == PGNT_RSP_ERROR);
+	EXPECT(pgnt_verdict_status(PGNT_BAD_NSEGS) == PGNT_RSP_ERROR);
 }
 
 static void ids_lifecycle(void)
