@@ -26,6 +26,9 @@
  *       indirect request per push: they share those pages)
  *   push [q=N] [wait=MS]      publish and wait for every response
  *   prod [q=N] add=N          set req_prod N beyond what was queued
+ *   kick [q=N] [count=N] [ms=N]
+ *                             notify the backend count times (1), for at
+ *                             most ms (10000), with no request
  *   feed [q=N] [ms=N] [every=N] [sector=N]
  *                             keep the ring full for ms (10000) from a
  *                             thread, in the background: indirect writes
@@ -847,6 +850,21 @@ static int ph_cmd_req(struct ph_dev *d, char *args)
 	return err;
 }
 
+/* @count notifications (or as many as @ms allows) with no request. */
+static int ph_kick(struct ph_queue *q, u64 count, u64 ms)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(ms);
+	u64 n = 0;
+
+	while (n < count && time_before(jiffies, end)) {
+		notify_remote_via_evtchn(q->evtchn);
+		if (!(++n % 256))
+			cond_resched();
+	}
+	ph_printf("kicked %llu times\n", n);
+	return 0;
+}
+
 static int ph_exec(char *line)
 {
 	u64 abi = 64, order = 0, nq = 1, persistent = 1, wait = 15000;
@@ -940,6 +958,8 @@ static int ph_exec(char *line)
 		ph_publish(&d->q[q], d->q[q].req_prod_pvt);
 		return ph_wait(d, q, wait);
 	}
+	if (!strcmp(cmd, "kick"))
+		return ph_kick(&d->q[q], count, ms);
 	if (!strcmp(cmd, "prod")) {
 		ph_publish(&d->q[q], d->q[q].req_prod_pvt + add);
 		ph_printf("req_prod set to %u (queued %u, nr_ents %u)\n",
