@@ -30,7 +30,7 @@ block_md5s() {
 # dup_writes LABEL: four direct writes of 11 segments of one fresh page
 # each, then an indirect write of 64 segments of one; sets MAPS, UNMAPS.
 dup_writes() {
-	local m0 u0
+	local m0 u0 s
 	m0=$(st pgrant_maps) u0=$(st pgrant_unmaps)
 	hx "$G" "fill first=0 count=32 seed=$2" \
 		"req op=1 id=1 sector=0 $(items 11 20)" "req op=1 id=2 sector=88 $(items 11 21)" \
