@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# xen-blkback-pgnt against a frontend that moves req_prod backwards while its requests are in flight (two writes held 3 s by dm-delay, then req_prod one behind what the backend took): the ring is halted at once as a protocol violation (err_ring, backend Closing), no stale slot is parsed as a request, and a fresh connection works
+# xen-blkback-pgnt against a frontend that moves req_prod backwards while its requests are in flight (two writes held 5 s by dm-delay, then req_prod one behind what the backend took): the ring is halted at once as a protocol violation (err_ring, backend Closing), no stale slot is parsed as a request, and a fresh connection works
 # group: long
 #
 # Inside the window of in-flight requests, such an index passes a check
@@ -14,7 +14,7 @@ BBP=/sys/module/xen_blkback_pgnt/parameters
 . "$PAYLOAD/xen/hostile/hx.sh"
 G=hri
 DM=xr-slow
-DELAY_MS=3000
+DELAY_MS=5000
 
 # taken: requests the backend took, served or refused.
 taken() {
@@ -39,12 +39,12 @@ hx_paths
 
 hx_connect first "abi=64 persistent=1"
 e0=$(st err_ring) t0=$(taken)
-# Two slow writes published (the backend takes both), then req_prod - 1.
-hx "$G" "fill first=0 count=2 seed=5" \
-	"req op=1 id=1 sector=0 seg=0:0:7 nopush=1" "req op=1 id=2 sector=8 seg=1:0:7 nopush=1" \
-	"prod add=0"
-sleep 0.5
-hx "$G" "prod add=4294967295"
+# Two slow writes published (the backend takes both), then, half a second
+# later and in the same guest command (one round trip to the guest takes
+# longer than the writes' delay under TCG), req_prod - 1.
+gx "$G" "c() { echo \"\$1\" >$HX_CTL && cat $HX_CTL; }; c 'fill first=0 count=2 seed=5' &&
+	c 'req op=1 id=1 sector=0 seg=0:0:7 nopush=1' && c 'req op=1 id=2 sector=8 seg=1:0:7 nopush=1' &&
+	c 'prod add=0' && sleep 0.5 && c 'prod add=4294967295'"
 sleep 1.5
 t1=$(taken)
 xr_log "after req_prod went back: err_ring +$(($(st err_ring) - e0)), requests taken +$((t1 - t0)), backend state $(xenstore-read "$BE_DIR/state")"
@@ -53,6 +53,8 @@ expect_cmp "req_prod backwards: requests taken (the two writes only)" "$((t1 - t
 sleep 2
 expect_cmp "req_prod backwards: still nothing more taken" "$(taken)" == "$t1"
 check "req_prod backwards: backend Closing or Closed" sh -c "xenstore-read $BE_DIR/state | grep -qE '^(5|6)$'"
+# The writes were still in flight: no response had been produced yet.
+check "req_prod backwards: halted while both writes were in flight" sh -c "dmesg | grep -q 'producer [0-9]* .*past 0: halting ring'"
 
 # A fresh connection serves again.
 hx_connect again "abi=64 persistent=1"
