@@ -314,6 +314,8 @@ GX_SEQ=0
 gx() {
 	local name=$1 line=$2 tmo=${3:-$GX_TIMEOUT} domid x seq rc t0 n i paths=()
 	domid=$(guest_domid "$name") || { echo "gx: no guest $name"; return 125; }
+	# xenstore carries one line: a newline would reach the agent as 'n'.
+	case $line in *$'\n'*) echo "gx: one line only: $line"; return 125 ;; esac
 	x=/local/domain/$domid/data/xr
 	GX_SEQ=$((GX_SEQ + 1))
 	seq=$GX_SEQ

@@ -42,9 +42,11 @@ e0=$(st err_ring) t0=$(taken)
 # Two slow writes published (the backend takes both), then, half a second
 # later and in the same guest command (one round trip to the guest takes
 # longer than the writes' delay under TCG), req_prod - 1.
-gx "$G" "c() { echo \"\$1\" >$HX_CTL && cat $HX_CTL; }; c 'fill first=0 count=2 seed=5' &&
-	c 'req op=1 id=1 sector=0 seg=0:0:7 nopush=1' && c 'req op=1 id=2 sector=8 seg=1:0:7 nopush=1' &&
-	c 'prod add=0' && sleep 0.5 && c 'prod add=4294967295'"
+# The guest agent takes one line.
+cmd="c() { echo \"\$1\" >$HX_CTL && cat $HX_CTL; }; c 'fill first=0 count=2 seed=5'"
+cmd="$cmd && c 'req op=1 id=1 sector=0 seg=0:0:7 nopush=1' && c 'req op=1 id=2 sector=8 seg=1:0:7 nopush=1'"
+cmd="$cmd && c 'prod add=0' && sleep 0.5 && c 'prod add=4294967295'"
+must "guest: two writes published, then req_prod - 1" gx "$G" "$cmd"
 sleep 1.5
 t1=$(taken)
 xr_log "after req_prod went back: err_ring +$(($(st err_ring) - e0)), requests taken +$((t1 - t0)), backend state $(xenstore-read "$BE_DIR/state")"
