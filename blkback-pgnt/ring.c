@@ -496,9 +496,9 @@ static void pgbk_ring_break(struct pgbk_ring *ring, RING_IDX rp)
 	ring->broken = true;
 	pgbk_stat_add(ring, PGBK_ST_err_ring, 1);
 	dev_err_ratelimited(&ring->be->dev->dev,
-			    "ring %u: producer %u beyond %u entries past %u: halting ring\n",
-			    ring->idx, rp, ring->br.x64.nr_ents,
-			    ring->br.x64.rsp_prod_pvt);
+			    "ring %u: producer %u behind consumer %u or beyond %u entries past %u: halting ring\n",
+			    ring->idx, rp, ring->br.x64.req_cons,
+			    ring->br.x64.nr_ents, ring->br.x64.rsp_prod_pvt);
 	xenbus_dev_fatal(ring->be->dev, -EPROTO,
 			 "ring %u: request producer index out of range",
 			 ring->idx);
@@ -552,7 +552,8 @@ static bool pgbk_ring_consume(struct pgbk_ring *ring)
 	do {
 		rp = READ_ONCE(br->sring->req_prod);
 		virt_rmb(); /* read requests only up to rp, pairs with frontend wmb */
-		if (!pgnt_ring_prod_ok(rp, br->rsp_prod_pvt, br->nr_ents)) {
+		if (!pgnt_ring_prod_ok(rp, br->req_cons, br->rsp_prod_pvt,
+				       br->nr_ents)) {
 			pgbk_ring_break(ring, rp);
 			break;
 		}

@@ -75,14 +75,18 @@ static inline s16 pgnt_verdict_status(enum pgnt_verdict v)
 /* ---- backend: rings and requests ---- */
 
 /*
- * A guest-written producer index is sane when it claims no more requests
- * than fit in the ring beyond the last response we produced.  Index
- * arithmetic wraps, as on the wire.
+ * A guest-written producer index is sane when it lies between the requests
+ * we have taken (@req_cons) and the most the ring holds beyond the last
+ * response we produced.  An index behind @req_cons, even one within the
+ * entries in flight, would read as some four billion new requests: the
+ * slots after ours, stale, again and again.  Index arithmetic wraps, as on
+ * the wire; the caller keeps req_cons - rsp_prod_pvt <= ring_entries.
  */
-static inline bool pgnt_ring_prod_ok(u32 req_prod, u32 rsp_prod_pvt,
-				     u32 ring_entries)
+static inline bool pgnt_ring_prod_ok(u32 req_prod, u32 req_cons,
+				     u32 rsp_prod_pvt, u32 ring_entries)
 {
-	return (u32)(req_prod - rsp_prod_pvt) <= ring_entries;
+	return (u32)(req_prod - req_cons) <=
+	       (u32)(rsp_prod_pvt + ring_entries - req_cons);
 }
 
 /* What a vbd offers; requests are checked against it. */

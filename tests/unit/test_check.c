@@ -149,15 +149,24 @@ static void segment_check_edges(void)
 
 static void ring_producer_index(void)
 {
-	EXPECT(pgnt_ring_prod_ok(0, 0, 32));
-	EXPECT(pgnt_ring_prod_ok(32, 0, 32));
-	EXPECT(!pgnt_ring_prod_ok(33, 0, 32));
+	/* prod, cons, rsp, entries */
+	EXPECT(pgnt_ring_prod_ok(0, 0, 0, 32));
+	EXPECT(pgnt_ring_prod_ok(32, 0, 0, 32));
+	EXPECT(!pgnt_ring_prod_ok(33, 0, 0, 32));
 	/* behind the last response: (prod - rsp) wraps to a huge count */
-	EXPECT(!pgnt_ring_prod_ok(5, 6, 32));
+	EXPECT(!pgnt_ring_prod_ok(5, 6, 6, 32));
 	/* wrap-around of the free-running indices */
-	EXPECT(pgnt_ring_prod_ok(10, 0xfffffff0U, 32));
-	EXPECT(!pgnt_ring_prod_ok(20, 0xfffffff0U, 32));
-	EXPECT(pgnt_ring_prod_ok(0xffffffffU, 0xffffffe0U, 32));
+	EXPECT(pgnt_ring_prod_ok(10, 0xfffffff0U, 0xfffffff0U, 32));
+	EXPECT(!pgnt_ring_prod_ok(20, 0xfffffff0U, 0xfffffff0U, 32));
+	EXPECT(pgnt_ring_prod_ok(0xffffffffU, 0xffffffe0U, 0xffffffe0U, 32));
+	/* two requests in flight (taken, unanswered) */
+	EXPECT(pgnt_ring_prod_ok(2, 2, 0, 32));
+	EXPECT(pgnt_ring_prod_ok(32, 2, 0, 32));
+	EXPECT(!pgnt_ring_prod_ok(33, 2, 0, 32));
+	/* behind the consumer, within the responses' window */
+	EXPECT(!pgnt_ring_prod_ok(1, 2, 0, 32));
+	EXPECT(!pgnt_ring_prod_ok(0xfffffff1U, 0xfffffff2U, 0xfffffff0U, 32));
+	EXPECT(pgnt_ring_prod_ok(3, 0xfffffff2U, 0xfffffff0U, 32));
 }
 
 static void verdict_names_and_status(void)
