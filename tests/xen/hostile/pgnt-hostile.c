@@ -17,13 +17,15 @@
  *   info
  *   fill|verify|zero first=P count=N [seed=S]   data pages P..P+N-1
  *   req [q=N] op=N id=N [sector=N] [nsegs=N] [iop=N] [handle=N] [flag=N]
- *       [nsect=N] [nind=N] [igref=R] [nopush=1] [repeat=N] [wait=MS] ITEM...
+ *       [nsect=N] [nind=N] [igref=R] [iro=1] [nopush=1] [repeat=N] [wait=MS]
+ *       ITEM...
  *       ITEM: seg=P:F:L (data page P), pages=P:N (N whole pages from P),
  *       gref=R:F:L (raw grant ref), ro=F:L (page granted read-only),
  *       foreign=F:L (page granted to another domain)
  *       nsegs defaults to the number of items; direct requests carry at
  *       most 11 of them, indirect ones go to the indirect pages (one
- *       indirect request per push: they share those pages)
+ *       indirect request per push: they share those pages); iro=1 puts
+ *       the segments in the page granted read-only instead (one page)
  *   push [q=N] [wait=MS]      publish and wait for every response
  *   prod [q=N] add=N          set req_prod N beyond what was queued
  *   kick [q=N] [count=N] [ms=N]
@@ -497,7 +499,7 @@ static int ph_wait(struct ph_dev *d, unsigned int qi, unsigned int ms)
 
 struct ph_req {
 	u64 op, id, sector, nsegs, iop, handle, flag, nsect, nind, igref;
-	bool has_nsegs, has_nind, has_igref;
+	bool has_nsegs, has_nind, has_igref, iro;
 	unsigned int nitems;
 	struct ph_item items[PH_ITEMS_MAX];
 };
@@ -525,7 +527,8 @@ static void ph_put_req(struct ph_dev *d, struct ph_queue *q,
 		ph_put(slot, 2, nsegs, 2);
 		ph_put(slot, a->ihandle, r->handle, 2);
 		for (i = 0; i < r->nitems; i++) {
-			void *p = page_address(d->ind[i / PH_SEGS_PER_IND]);
+			void *p = page_address(r->iro ? d->ro :
+					       d->ind[i / PH_SEGS_PER_IND]);
 
 			p += (i % PH_SEGS_PER_IND) * 8;
 			memset(p, 0, 8);
@@ -535,7 +538,8 @@ static void ph_put_req(struct ph_dev *d, struct ph_queue *q,
 		}
 		for (i = 0; i < n; i++)
 			ph_put(slot, a->igrefs + 4 * i,
-			       r->has_igref ? r->igref : d->ind_ref[i], 4);
+			       r->has_igref ? r->igref :
+			       r->iro ? d->ro_ref : d->ind_ref[i], 4);
 	} else {
 		ph_put(slot, 1, nsegs, 1);
 		ph_put(slot, 2, r->handle, 2);
@@ -801,6 +805,8 @@ static int ph_cmd_req(struct ph_dev *d, char *args)
 			r->has_nind = true;
 		else if (!strcmp(tok, "igref") && !ph_num(v, &r->igref))
 			r->has_igref = true;
+		else if (!strcmp(tok, "iro"))
+			r->iro = !strcmp(v, "1");
 		else if (!strcmp(tok, "nopush"))
 			err = ph_num(v, &nopush);
 		else if (!strcmp(tok, "wait"))
