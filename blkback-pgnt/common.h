@@ -268,6 +268,7 @@ struct pgbk_ring {
 	bool stalled;			/* out of pending slots or copy pages */
 	bool draining;			/* a barrier waits for the ring to empty */
 	bool eoi_work;			/* requests seen since the last EOI */
+	bool meta_ro;			/* indirect pages granted read-only */
 	unsigned long log_next;		/* jiffies of the next log_stats line */
 	u32 max_segs;			/* per request, this connection */
 	struct pgbk_pending *pending;

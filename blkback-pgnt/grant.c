@@ -296,14 +296,16 @@ static void pgbk_cache_maybe_grow(struct pgbk_ring *ring)
 /* Bookkeeping for one map op of the request's batch. */
 static int pgbk_map_done(struct pgbk_ring *ring, struct pgbk_seg *s,
 			 struct page *page,
-			 const struct gnttab_map_grant_ref *op)
+			 const struct gnttab_map_grant_ref *op, bool meta)
 {
 	struct pgbk_pgrant *pg;
 
 	if (op->status != GNTST_okay) {
-		dev_warn_ratelimited(&ring->be->dev->dev,
-				     "ring %u: mapping grant %u failed: %d\n",
-				     ring->idx, s->gref, op->status);
+		/* A read-only indirect page is legal: it is copied instead. */
+		if (!meta || op->status != GNTST_permission_denied)
+			dev_warn_ratelimited(&ring->be->dev->dev,
+					     "ring %u: mapping grant %u failed: %d\n",
+					     ring->idx, s->gref, op->status);
 		pgbk_pages_put(ring, &page, 1);
 		if (s->kind == PGBK_SEG_NEW)
 			pgbk_budget_release(ring, 1);
@@ -363,7 +365,7 @@ static void pgbk_map_failed(struct pgbk_ring *ring, unsigned int n, int ret)
 }
 
 static int pgbk_map_batch(struct pgbk_ring *ring, unsigned int n,
-			  bool to_guest, domid_t domid)
+			  bool to_guest, bool meta, domid_t domid)
 {
 	unsigned int i;
 	int err = 0, ret;
@@ -396,7 +398,7 @@ static int pgbk_map_batch(struct pgbk_ring *ring, unsigned int n,
 	}
 	for (i = 0; i < n; i++) {
 		if (pgbk_map_done(ring, ring->map_segs[i], ring->map_pages[i],
-				  &ring->map_ops[i]))
+				  &ring->map_ops[i], meta))
 			err = -EIO;
 	}
 	pgbk_stat_set(ring, PGBK_ST_pgrants_mapped, ring->pg_count);
@@ -468,6 +470,44 @@ static int pgbk_shared_resolve(struct pgbk_ring *ring, struct pgbk_seg *segs,
 }
 
 /*
+ * Indirect pages that could not be mapped persistently are copied to the
+ * scratch pages, as without persistent grants: the backend only reads
+ * them, so a frontend may grant them read-only, which a read-write
+ * mapping is refused.  Once one is refused, this ring's indirect pages
+ * are copied without trying.  Adds the copies to the ring's batch at
+ * *@ncopy; returns -EIO if a map failed for another reason.
+ */
+static int pgbk_meta_unmapped(struct pgbk_ring *ring, struct pgbk_seg *segs,
+			      unsigned int n, unsigned int nmap,
+			      unsigned int *ncopy)
+{
+	domid_t domid = ring->be->dev->otherend_id;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < nmap; i++) {
+		if (ring->map_ops[i].status == GNTST_permission_denied)
+			ring->meta_ro = true;
+		else if (ring->map_ops[i].status != GNTST_okay)
+			err = -EIO;
+	}
+	for (i = 0; i < n; i++) {
+		struct pgbk_seg *s = &segs[i], *l = s;
+
+		if (s->kind == PGBK_SEG_SHARED)
+			l = s->lead;
+		else if (s->kind != PGBK_SEG_NONE)
+			continue;
+		if (l->kind == PGBK_SEG_PERSISTENT || l->kind == PGBK_SEG_MAP)
+			continue;	/* shares its lead's mapping */
+		s->kind = PGBK_SEG_SCRATCH;
+		s->page = ring->iscratch[i];
+		pgbk_copy_op(&ring->copy_ops[(*ncopy)++], s, domid, false);
+	}
+	return err;
+}
+
+/*
  * Make the guest data of @n segments reachable in dom0 for one request:
  * cached persistent mapping, new persistent mapping within the budgets,
  * else a copy page (filled now when the data goes to the disk) or, with
@@ -504,7 +544,7 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 	if (!misses)
 		return 0;
 	pgbk_stat_add(ring, PGBK_ST_pgrant_misses, misses);
-	if (ring->persistent)
+	if (ring->persistent && !(meta && ring->meta_ro))
 		allow = pgbk_budget_reserve(ring,
 					    pgbk_misses_dedupe(ring->map_segs,
 							       misses));
@@ -554,7 +594,9 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 		}
 	}
 	if (nmap) {
-		ret = pgbk_map_batch(ring, nmap, to_guest, domid);
+		ret = pgbk_map_batch(ring, nmap, to_guest, meta, domid);
+		if (ret && meta)
+			ret = pgbk_meta_unmapped(ring, segs, n, nmap, &ncopy);
 		if (ret)
 			err = ret;
 	}
