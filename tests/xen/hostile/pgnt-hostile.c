@@ -12,7 +12,10 @@
  * command line, read back its output.  A failing command fails the write.
  *
  *   connect abi=64|32 order=N queues=N persistent=0|1 [proto=S] [wait=MS]
- *           order/queues above what is set up are still written raw
+ *           [share=1|2|3]
+ *           order/queues above what is set up are still written raw;
+ *           share: queues after the first name the first one's ring-ref
+ *           (1), event-channel (2) or both (3)
  *   disconnect
  *   info
  *   fill|verify|zero first=P count=N [seed=S]   data pages P..P+N-1
@@ -36,6 +39,11 @@
  *                             thread, in the background: indirect writes
  *                             of bad grants, every N-th a one-page read
  *   unfeed                    stop feeding, print what was sent and answered
+ *   flap [count=N] ms=N       count times (1): indices back to 0, state
+ *                             Initialised, once Connected a one-page write
+ *                             of each of data pages 0-7 on queue 0, after
+ *                             ms state Closed without waiting for
+ *                             the answers, until the backend is Closed
  *
  * Responses are printed "rsp q=Q id=I op=O status=S".  Ring fields are
  * written at the byte offsets of the two x86 ABIs given in ph_x64/ph_x32,
@@ -112,6 +120,7 @@ struct ph_dev {
 	const struct ph_abi *abi;
 	unsigned int order;	/* ring pages set up: 1 << order */
 	unsigned int nq;	/* queues set up */
+	unsigned int share;	/* connect share=: 1 ring-ref, 2 event-channel */
 	bool up;
 	struct ph_queue q[PH_QUEUES];
 	struct page *data[PH_DATA_PAGES];
@@ -274,6 +283,8 @@ static int ph_write_queue_keys(struct ph_dev *d, struct xenbus_transaction t,
 			       const char *dir, struct ph_queue *q,
 			       unsigned int raw_order)
 {
+	struct ph_queue *rq = d->share & 1 ? &d->q[0] : q;
+	struct ph_queue *eq = d->share & 2 ? &d->q[0] : q;
 	unsigned int i;
 	char key[16];
 	int err;
@@ -283,11 +294,11 @@ static int ph_write_queue_keys(struct ph_dev *d, struct xenbus_transaction t,
 			snprintf(key, sizeof(key), "ring-ref%u", i);
 		else
 			strscpy(key, "ring-ref", sizeof(key));
-		err = xenbus_printf(t, dir, key, "%u", q->ring_ref[i]);
+		err = xenbus_printf(t, dir, key, "%u", rq->ring_ref[i]);
 		if (err)
 			return err;
 	}
-	return xenbus_printf(t, dir, "event-channel", "%u", q->evtchn);
+	return xenbus_printf(t, dir, "event-channel", "%u", eq->evtchn);
 }
 
 /* What an earlier connect may have left, so that each starts clean. */
@@ -404,7 +415,7 @@ static void ph_disconnect(struct ph_dev *d)
 
 static int ph_connect(struct ph_dev *d, unsigned int abi, unsigned int order,
 		      unsigned int nq, unsigned int persistent,
-		      const char *proto, unsigned int wait)
+		      const char *proto, unsigned int wait, unsigned int share)
 {
 	enum xenbus_state s;
 	int err;
@@ -423,6 +434,7 @@ static int ph_connect(struct ph_dev *d, unsigned int abi, unsigned int order,
 	d->abi = abi == 32 ? &ph_x32 : &ph_x64;
 	d->order = min_t(unsigned int, order, PH_ORDER_MAX);
 	d->nq = clamp_t(unsigned int, nq, 1, PH_QUEUES);
+	d->share = share;
 	err = ph_setup(d);
 	if (!err)
 		err = ph_write_keys(d, order, nq, persistent,
@@ -871,11 +883,68 @@ static int ph_kick(struct ph_queue *q, u64 count, u64 ms)
 	return 0;
 }
 
+/*
+ * Initialised and Closed in turn, as a frontend that restarts its rings
+ * while its requests are still in flight.  The backend's state callback
+ * waits on ph_lock meanwhile, so nothing here is torn down.
+ */
+static int ph_flap(struct ph_dev *d, u64 count, u64 ms)
+{
+	const unsigned int up = 1U << XenbusStateConnected |
+				1U << XenbusStateClosing |
+				1U << XenbusStateClosed;
+	const char *node = d->xdev->nodename;
+	u64 n, connected = 0, closed = 0;
+	struct ph_req *r;
+	unsigned int i;
+
+	if (d->feeder)
+		return -EBUSY;
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->op = 1;
+	r->nitems = 1;
+	for (n = 0; n < count; n++) {
+		for (i = 0; i < d->nq; i++) {
+			struct ph_queue *q = &d->q[i];
+
+			memset(q->sring, 0, PAGE_SIZE << d->order);
+			ph_put(q->sring, 4, 1, 4);	/* req_event */
+			ph_put(q->sring, 12, 1, 4);	/* rsp_event */
+			q->req_prod_pvt = 0;
+			q->rsp_cons = 0;
+		}
+		xenbus_printf(XBT_NIL, node, "state", "%d",
+			      XenbusStateInitialised);
+		if (ph_be_wait(d, up, 5000) == XenbusStateConnected) {
+			connected++;
+			for (i = 0; i < 8; i++) {
+				r->id = i;
+				r->sector = i * 8;
+				r->items[0].ref = d->data_ref[i];
+				r->items[0].last = 7;
+				ph_put_req(d, &d->q[0], r);
+			}
+			ph_publish(&d->q[0], d->q[0].req_prod_pvt);
+		}
+		msleep(ms);
+		xenbus_printf(XBT_NIL, node, "state", "%d", XenbusStateClosed);
+		closed += ph_be_wait(d, 1U << XenbusStateClosed, 5000) ==
+			  XenbusStateClosed;
+	}
+	d->xdev->state = XenbusStateClosed;
+	kfree(r);
+	ph_printf("flapped %llu times: connected %llu, closed %llu\n", count,
+		  connected, closed);
+	return 0;
+}
+
 static int ph_exec(char *line)
 {
 	u64 abi = 64, order = 0, nq = 1, persistent = 1, wait = 15000;
 	u64 q = 0, add = 0, first = 0, count = 1, seed = 1;
-	u64 ms = 10000, every = 0, sector = 0;
+	u64 ms = 10000, every = 0, sector = 0, share = 0;
 	struct ph_dev *d = ph;
 	char *cmd, *tok, *v, *proto = NULL;
 	int err = 0, kv = 0;
@@ -921,6 +990,8 @@ static int ph_exec(char *line)
 			err = ph_num(v, &every);
 		else if (!strcmp(tok, "sector"))
 			err = ph_num(v, &sector);
+		else if (!strcmp(tok, "share"))
+			err = ph_num(v, &share);
 		else
 			err = -EINVAL;
 	}
@@ -933,7 +1004,8 @@ static int ph_exec(char *line)
 	if (!strcmp(cmd, "connect")) {
 		if (abi != 32 && abi != 64)
 			return -EINVAL;
-		return ph_connect(d, abi, order, nq, persistent, proto, wait);
+		return ph_connect(d, abi, order, nq, persistent, proto, wait,
+				  share);
 	}
 	if (!strcmp(cmd, "disconnect")) {
 		ph_disconnect(d);
@@ -966,6 +1038,8 @@ static int ph_exec(char *line)
 	}
 	if (!strcmp(cmd, "kick"))
 		return ph_kick(&d->q[q], count, ms);
+	if (!strcmp(cmd, "flap"))
+		return ph_flap(d, count, ms);
 	if (!strcmp(cmd, "prod")) {
 		ph_publish(&d->q[q], d->q[q].req_prod_pvt + add);
 		ph_printf("req_prod set to %u (queued %u, nr_ents %u)\n",

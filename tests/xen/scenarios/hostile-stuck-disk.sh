@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# xen-blkback-pgnt over a disk that stops answering (dmsetup suspend with 1 MiB writes queued): the frontend going Closed, and xl destroy, return within seconds and another guest's block-attach works meanwhile; the old connection's grants stay mapped until dmsetup resume, then go to 0, and the module unloads
+# xen-blkback-pgnt over a disk that stops answering (dmsetup suspend with 1 MiB writes, or a whole-disk discard, queued): the frontend going Closed, and xl destroy, return within seconds and another guest's block-attach works meanwhile; the old connection's grants stay mapped until dmsetup resume, then go to 0, and the module unloads
 # group: long
 #
 # Teardown runs in dom0's xenwatch thread, shared by every Xen device of
@@ -72,6 +72,17 @@ expect_cmp "closed: module pinned meanwhile" "$(cat /sys/module/xen_blkback_pgnt
 resume closed
 expect_cmp "closed: logged as orphaned" "$(($(dmesg | grep -c 'requests still on the device') - w0))" ">=" 1
 expect_cmp "closed: logged as freed" "$(($(dmesg | grep -c 'closed connection ended, ring freed') - f0))" ">=" 1
+
+# ---- a whole-disk discard on the stuck disk, then Closed at once ----
+hx_connect discard "abi=64 persistent=1"
+expect_cmp "discard: the backend offers discard" "$(xenstore-read "$BE_DIR/feature-discard" 2>/dev/null || echo 0)" == 1
+must "dom0: dmsetup suspend $DM" dmsetup suspend "$DM"
+hx "$G" "req op=5 id=600 sector=0 nsect=$(blockdev --getsz "/dev/mapper/$DM") wait=2000"
+check "discard: not answered" grep -q 'timeout: 1 responses missing' "$GX_OUT"
+xenstore-write "$FE_DIR/state" 6
+within "discard: backend Closed" "$TEARDOWN_MAX" hx_be_closed
+other_guest discard
+resume discard
 
 # ---- a fresh connection works, then xl destroy with writes stuck ----
 hx_connect reconnect "abi=64 persistent=1"
