@@ -890,9 +890,9 @@ static int ph_kick(struct ph_queue *q, u64 count, u64 ms)
  */
 static int ph_flap(struct ph_dev *d, u64 count, u64 ms)
 {
+	/* Not Closed: that is where the backend is when we write. */
 	const unsigned int up = 1U << XenbusStateConnected |
-				1U << XenbusStateClosing |
-				1U << XenbusStateClosed;
+				1U << XenbusStateClosing;
 	const char *node = d->xdev->nodename;
 	u64 n, connected = 0, closed = 0;
 	struct ph_req *r;
@@ -917,7 +917,7 @@ static int ph_flap(struct ph_dev *d, u64 count, u64 ms)
 		}
 		xenbus_printf(XBT_NIL, node, "state", "%d",
 			      XenbusStateInitialised);
-		if (ph_be_wait(d, up, 5000) == XenbusStateConnected) {
+		if (ph_be_wait(d, up, 3000) == XenbusStateConnected) {
 			connected++;
 			for (i = 0; i < 8; i++) {
 				r->id = i;
