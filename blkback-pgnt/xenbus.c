@@ -178,6 +178,47 @@ static int pgbk_read_ring_keys(struct pgbk_be *be, const char *dir,
 	return 0;
 }
 
+/*
+ * The ring refs and event channel of each of @nq queues, to
+ * @refs[q << @order...] and @evtchns[q]; none may repeat.
+ */
+static int pgbk_read_queues(struct pgbk_be *be, unsigned int nq,
+			    unsigned int order, grant_ref_t *refs,
+			    evtchn_port_t *evtchns)
+{
+	struct xenbus_device *dev = be->dev;
+	unsigned int q;
+	int err;
+
+	for (q = 0; q < nq; q++) {
+		char *dir;
+
+		dir = nq == 1 ? kstrdup(dev->otherend, GFP_KERNEL) :
+				kasprintf(GFP_KERNEL, "%s/" PGNT_XS_QUEUE_FMT,
+					  dev->otherend, q);
+		if (!dir) {
+			xenbus_dev_fatal(dev, -ENOMEM, "allocating queue path");
+			return -ENOMEM;
+		}
+		err = pgbk_read_ring_keys(be, dir, order, refs + (q << order),
+					  &evtchns[q]);
+		kfree(dir);
+		if (err)
+			return err;
+	}
+	if (!pgnt_all_distinct(refs, nq << order)) {
+		xenbus_dev_fatal(dev, -EINVAL, "a %s repeats in %s",
+				 PGNT_XS_RING_REF, dev->otherend);
+		return -EINVAL;
+	}
+	if (!pgnt_all_distinct(evtchns, nq)) {
+		xenbus_dev_fatal(dev, -EINVAL, "an %s repeats in %s",
+				 PGNT_XS_EVENT_CHANNEL, dev->otherend);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void pgbk_be_disconnect(struct pgbk_be *be)
 {
 	unsigned int q;
@@ -204,9 +245,9 @@ static void pgbk_be_disconnect(struct pgbk_be *be)
 static int pgbk_be_connect_rings(struct pgbk_be *be)
 {
 	struct xenbus_device *dev = be->dev;
-	grant_ref_t refs[PGNT_RING_PAGES_MAX];
+	evtchn_port_t *evtchns = NULL;
+	grant_ref_t *refs = NULL;
 	unsigned int q, nq, order;
-	evtchn_port_t evtchn;
 	enum pgbk_abi abi;
 	bool persistent;
 	int err, n;
@@ -241,9 +282,12 @@ static int pgbk_be_connect_rings(struct pgbk_be *be)
 	pgbk_be_limits(be);
 
 	be->rings = kcalloc(nq, sizeof(*be->rings), GFP_KERNEL);
-	if (!be->rings) {
-		xenbus_dev_fatal(dev, -ENOMEM, "allocating %u rings", nq);
-		return -ENOMEM;
+	refs = kcalloc(nq << order, sizeof(*refs), GFP_KERNEL);
+	evtchns = kcalloc(nq, sizeof(*evtchns), GFP_KERNEL);
+	if (!be->rings || !refs || !evtchns) {
+		err = -ENOMEM;
+		xenbus_dev_fatal(dev, err, "allocating %u rings", nq);
+		goto out_disconnect;
 	}
 	be->nr_rings = nq;
 	for (q = 0; q < nq; q++) {
@@ -262,31 +306,21 @@ static int pgbk_be_connect_rings(struct pgbk_be *be)
 		ring->persistent = persistent;
 		ring->max_segs = be->max_indirect ?: PGNT_SEGS_DIRECT;
 	}
-	for (q = 0; q < nq; q++) {
-		char *dir;
-
-		dir = nq == 1 ? kstrdup(dev->otherend, GFP_KERNEL) :
-				kasprintf(GFP_KERNEL, "%s/" PGNT_XS_QUEUE_FMT,
-					  dev->otherend, q);
-		if (!dir) {
-			err = -ENOMEM;
-			xenbus_dev_fatal(dev, err, "allocating queue path");
-			goto out_disconnect;
-		}
-		err = pgbk_read_ring_keys(be, dir, order, refs, &evtchn);
-		kfree(dir);
-		if (err)
-			goto out_disconnect;
-		err = pgbk_ring_connect(be->rings[q], refs, 1U << order,
-					evtchn);
-		if (err)
-			goto out_disconnect;
-	}
+	err = pgbk_read_queues(be, nq, order, refs, evtchns);
+	for (q = 0; !err && q < nq; q++)
+		err = pgbk_ring_connect(be->rings[q], refs + (q << order),
+					1U << order, evtchns[q]);
+	if (err)
+		goto out_disconnect;
+	kfree(refs);
+	kfree(evtchns);
 	be->persistent = persistent;
 	be->ring_order = order;
 	return 0;
 
 out_disconnect:
+	kfree(refs);
+	kfree(evtchns);
 	pgbk_be_disconnect(be);
 	return err;
 }

@@ -89,6 +89,23 @@ static inline bool pgnt_ring_prod_ok(u32 req_prod, u32 req_cons,
 	       (u32)(rsp_prod_pvt + ring_entries - req_cons);
 }
 
+/*
+ * True when no value of @v[0..n) repeats.  The ring refs of all queues
+ * and pages, and the event channels of all queues: two rings on one page
+ * would both consume the same requests and answer into each other's
+ * slots.  Quadratic, for the few hundred values a connect has at most.
+ */
+static inline bool pgnt_all_distinct(const u32 *v, u32 n)
+{
+	u32 i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (v[i] == v[j])
+				return false;
+	return true;
+}
+
 /* What a vbd offers; requests are checked against it. */
 struct pgnt_dev_limits {
 	u64 sectors;		/* device size in 512-byte sectors */

@@ -15,6 +15,7 @@ mutants=$(cat <<'LIST'
 pgnt_check.h ## if (sector > size || nr > size - sector) ## if (sector + nr > size)
 pgnt_check.h ## if (last_sect >= PGNT_SECTORS_PER_PAGE || first_sect > last_sect) ## if (last_sect > PGNT_SECTORS_PER_PAGE)
 pgnt_check.h ## return (u32)(req_prod - req_cons) <= ## return (u32)(req_prod - rsp_prod_pvt) <=
+pgnt_check.h ## for (j = 0; j < i; j++) ## for (j = 1; j < i; j++)
 pgnt_check.h ## if (pgnt_op_writes(op) && l->readonly) ## if (op == PGNT_OP_WRITE && l->readonly)
 pgnt_check.h ## if (r->nr_segs > max_segs || r->nr_segs > PGNT_SEGS_WIRE_MAX) ## if (r->nr_segs > PGNT_SEGS_WIRE_MAX)
 pgnt_check.h ## if (!l->max_indirect_segs)\n\t\t\treturn PGNT_BAD_OP; ## 

@@ -169,6 +169,20 @@ static void ring_producer_index(void)
 	EXPECT(pgnt_ring_prod_ok(3, 0xfffffff2U, 0xfffffff0U, 32));
 }
 
+static void ring_keys_distinct(void)
+{
+	const u32 v[] = { 8, 9, 10, 11, 9 };
+
+	EXPECT(pgnt_all_distinct(v, 0));
+	EXPECT(pgnt_all_distinct(v, 1));
+	EXPECT(pgnt_all_distinct(v, 4));
+	EXPECT(!pgnt_all_distinct(v, 5));
+	/* the repeat is the first pair */
+	EXPECT(!pgnt_all_distinct((const u32[]){ 3, 3, 4 }, 3));
+	/* and the last */
+	EXPECT(!pgnt_all_distinct((const u32[]){ 1, 2, 4, 4 }, 4));
+}
+
 static void verdict_names_and_status(void)
 {
 	int v;
@@ -292,6 +306,7 @@ UNIT_SUITE(check_tests) = {
 	{ "check/range_check_edges", range_check_edges },
 	{ "check/segment_check_edges", segment_check_edges },
 	{ "check/ring_producer_index", ring_producer_index },
+	{ "check/ring_keys_distinct", ring_keys_distinct },
 	{ "check/verdict_names_and_status", verdict_names_and_status },
 	{ "check/ids_lifecycle", ids_lifecycle },
 	{ "check/ids_never_hand_out_a_busy_id", ids_never_hand_out_a_busy_id },
