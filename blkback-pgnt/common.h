@@ -329,6 +329,8 @@ struct pgbk_be {
 	struct mutex lock;
 	struct xenbus_watch watch;
 	bool watching;
+	bool gone;			/* removed: never connect again */
+	atomic_t orphans;		/* closed rings with requests in flight */
 	bool sysfs;			/* statistics group created */
 	bool module_ref;		/* held while connected */
 	bool feature_persistent;	/* what we advertised */
@@ -377,6 +379,7 @@ void pgbk_dom_put(struct pgbk_dom *dom);
 int pgbk_xenbus_init(void);
 void pgbk_xenbus_fini(void);
 void pgbk_be_put(struct pgbk_be *be);
+void pgbk_be_orphan_done(struct pgbk_be *be);
 
 /* ---- ring.c ---- */
 

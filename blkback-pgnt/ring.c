@@ -805,7 +805,7 @@ static void pgbk_ring_reap(struct work_struct *work)
 		 ring->idx);
 	pgbk_ring_release(ring);
 	kfree(ring);
-	pgbk_be_put(be);
+	pgbk_be_orphan_done(be);
 	/* pgbk_ring_fini() waits for this function to return. */
 	module_put(THIS_MODULE);
 }
@@ -889,12 +889,13 @@ void pgbk_ring_disconnect(struct pgbk_ring *ring)
 		kfree(ring);
 		return;
 	}
-	dev_warn(&be->dev->dev,
-		 "ring %u: %u requests still on the device: their grants stay mapped until they complete\n",
-		 ring->idx, ring->nr_inflight);
+	dev_warn_ratelimited(&be->dev->dev,
+			     "ring %u: %u requests still on the device: their grants stay mapped until they complete\n",
+			     ring->idx, ring->nr_inflight);
 	/* A new connection's statistics are not this one's. */
 	ring->stats = &ring->orphan_stats;
 	kref_get(&be->kref);
+	atomic_inc(&be->orphans);
 	__module_get(THIS_MODULE);
 	spin_lock_irq(&ring->done_lock);
 	ring->orphan = true;

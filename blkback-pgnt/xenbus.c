@@ -418,6 +418,17 @@ static void pgbk_be_maybe_connect(struct pgbk_be *be)
 	fe = xenbus_read_unsigned(dev->otherend, "state", XenbusStateUnknown);
 	if (fe != XenbusStateInitialised && fe != XenbusStateConnected)
 		return;
+	/*
+	 * A closed connection's rings still wait for the device: connect
+	 * once they are freed (pgbk_be_orphan_done()), so that a frontend
+	 * reconnecting again and again over a disk that does not answer
+	 * costs dom0 one such connection, not one per reconnect.
+	 */
+	if (atomic_read(&be->orphans)) {
+		dev_info_ratelimited(&dev->dev,
+				     "connect deferred: the last connection's requests are still on the device\n");
+		return;
+	}
 	if (pgbk_be_connect_rings(be))
 		return;
 	if (pgbk_be_publish(be)) {
@@ -527,6 +538,21 @@ void pgbk_be_put(struct pgbk_be *be)
 	kref_put(&be->kref, pgbk_be_release);
 }
 
+/*
+ * The last request of a closed ring ended (ring.c, its reap work): make
+ * the connection deferred meanwhile, then drop that ring's reference.
+ */
+void pgbk_be_orphan_done(struct pgbk_be *be)
+{
+	if (atomic_dec_and_test(&be->orphans)) {
+		mutex_lock(&be->lock);
+		if (!be->gone)
+			pgbk_be_maybe_connect(be);
+		mutex_unlock(&be->lock);
+	}
+	pgbk_be_put(be);
+}
+
 /* Undo pgbk_probe(), partial or not. */
 static void pgbk_be_free(struct pgbk_be *be)
 {
@@ -538,6 +564,7 @@ static void pgbk_be_free(struct pgbk_be *be)
 		be->watching = false;
 	}
 	mutex_lock(&be->lock);
+	be->gone = true;
 	pgbk_be_disconnect(be);
 	mutex_unlock(&be->lock);
 	if (be->sysfs)
