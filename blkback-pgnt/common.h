@@ -225,6 +225,9 @@ struct pgbk_pending {
 	u64 id;				/* echoed, never interpreted */
 	atomic_t bios;			/* bios in flight + submitter's bias */
 	blk_status_t status;		/* first error a bio reported */
+	struct work_struct discard;	/* a discard, run on pgbk_discard_wq */
+	sector_t d_sector, d_nr;
+	bool d_secure;
 	u16 nr_segs;
 	u8 op;				/* as on the ring */
 	u8 data_op;			/* what it does (indirect: wrapped op), echoed */

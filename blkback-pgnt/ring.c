@@ -31,6 +31,7 @@
 #include "pgnt_wire.h"
 
 static struct workqueue_struct *pgbk_reap_wq;
+static struct workqueue_struct *pgbk_discard_wq;
 
 /* The ring layouts are the protocol's; pin every offset a guest relies on. */
 static_assert(sizeof(struct pgbk_x32_request) == 108);
@@ -439,24 +440,35 @@ static void pgbk_do_rw(struct pgbk_ring *ring, struct pgbk_pending *p,
 	pgbk_submit(ring, p, req->sector, opf, first);
 }
 
-/* Discards are rare and synchronous, as in the stock backend. */
+static void pgbk_discard_work(struct work_struct *work)
+{
+	struct pgbk_pending *p = container_of(work, struct pgbk_pending,
+					      discard);
+	int err;
+
+	err = pgnt_issue_discard(p->ring->be->bdev.bdev, p->d_sector, p->d_nr,
+				 p->d_secure);
+	if (err)
+		WRITE_ONCE(p->status, errno_to_blk_status(err));
+	pgbk_pending_put(p);
+}
+
+/*
+ * The block layer's discard waits for the device, so it runs on a
+ * workqueue and ends like the bios of a read or write: a whole-disk
+ * discard on a disk that stops answering holds neither the ring's thread
+ * nor a disconnect (which would wait for that thread in xenwatch).
+ */
 static void pgbk_do_discard(struct pgbk_ring *ring, struct pgbk_pending *p,
 			    const struct pgnt_req *req)
 {
-	bool secure = req->discard_flags & PGNT_DISCARD_SECURE;
-	int err;
-
 	pgbk_stat_add(ring, PGBK_ST_ds_req, 1);
-	err = pgnt_issue_discard(ring->be->bdev.bdev, req->sector,
-				 req->nr_sectors, secure);
-	if (err) {
-		pgbk_stat_add(ring, PGBK_ST_err_io, 1);
-		dev_warn_ratelimited(&ring->be->dev->dev,
-				     "ring %u: discard failed: %d\n",
-				     ring->idx, err);
-	}
-	pgbk_finish(ring, p, err == -EOPNOTSUPP ? PGNT_RSP_EOPNOTSUPP :
-			     err ? PGNT_RSP_ERROR : PGNT_RSP_OKAY);
+	p->d_sector = req->sector;
+	p->d_nr = req->nr_sectors;
+	p->d_secure = req->discard_flags & PGNT_DISCARD_SECURE;
+	atomic_set(&p->bios, 1);
+	INIT_WORK(&p->discard, pgbk_discard_work);
+	queue_work(pgbk_discard_wq, &p->discard);
 }
 
 static void pgbk_dispatch(struct pgbk_ring *ring, struct pgbk_pending *p,
@@ -907,11 +919,20 @@ void pgbk_ring_disconnect(struct pgbk_ring *ring)
 int pgbk_ring_init(void)
 {
 	pgbk_reap_wq = alloc_workqueue("blkback-pgnt-reap", 0, 0);
-	return pgbk_reap_wq ? 0 : -ENOMEM;
+	pgbk_discard_wq = alloc_workqueue("blkback-pgnt-discard", WQ_UNBOUND,
+					  0);
+	if (pgbk_reap_wq && pgbk_discard_wq)
+		return 0;
+	if (pgbk_reap_wq)
+		destroy_workqueue(pgbk_reap_wq);
+	if (pgbk_discard_wq)
+		destroy_workqueue(pgbk_discard_wq);
+	return -ENOMEM;
 }
 
 /* Waits for a reap still running; every orphan holds a module reference. */
 void pgbk_ring_fini(void)
 {
+	destroy_workqueue(pgbk_discard_wq);
 	destroy_workqueue(pgbk_reap_wq);
 }
