@@ -388,6 +388,7 @@ void pgbk_be_orphan_done(struct pgbk_be *be);
 
 int pgbk_ring_init(void);
 void pgbk_ring_fini(void);
+struct pgbk_ring *pgbk_ring_new(struct pgbk_be *be, unsigned int idx);
 int pgbk_ring_connect(struct pgbk_ring *ring, grant_ref_t *refs,
 		      unsigned int nr_refs, evtchn_port_t evtchn);
 void pgbk_ring_disconnect(struct pgbk_ring *ring);

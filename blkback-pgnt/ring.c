@@ -823,10 +823,31 @@ static void pgbk_ring_reap(struct work_struct *work)
 }
 
 /*
+ * A ring that pgbk_ring_disconnect() takes as it is, before
+ * pgbk_ring_connect() or after it failed: a bad key of a later queue
+ * disconnects rings that were never connected.
+ */
+struct pgbk_ring *pgbk_ring_new(struct pgbk_be *be, unsigned int idx)
+{
+	struct pgbk_ring *ring = kzalloc(sizeof(*ring), GFP_KERNEL);
+
+	if (!ring)
+		return NULL;
+	ring->be = be;
+	ring->idx = idx;
+	spin_lock_init(&ring->done_lock);
+	INIT_LIST_HEAD(&ring->done);
+	INIT_LIST_HEAD(&ring->free);
+	init_waitqueue_head(&ring->wq);
+	INIT_WORK(&ring->reap, pgbk_ring_reap);
+	return ring;
+}
+
+/*
  * Map the shared ring (@refs), allocate everything the ring will ever
- * need, bind the event channel and start the thread.  The caller set be,
- * idx, stats, abi, persistent and max_segs.  On error, everything done so
- * far is undone.
+ * need, bind the event channel and start the thread.  @ring is from
+ * pgbk_ring_new(); the caller set stats, abi, persistent and max_segs.  On
+ * error, everything done so far is undone.
  */
 int pgbk_ring_connect(struct pgbk_ring *ring, grant_ref_t *refs,
 		      unsigned int nr_refs, evtchn_port_t evtchn)
@@ -834,12 +855,6 @@ int pgbk_ring_connect(struct pgbk_ring *ring, grant_ref_t *refs,
 	struct xenbus_device *dev = ring->be->dev;
 	size_t size = (size_t)XEN_PAGE_SIZE * nr_refs;
 	int err;
-
-	spin_lock_init(&ring->done_lock);
-	INIT_LIST_HEAD(&ring->done);
-	INIT_LIST_HEAD(&ring->free);
-	init_waitqueue_head(&ring->wq);
-	INIT_WORK(&ring->reap, pgbk_ring_reap);
 
 	err = xenbus_map_ring_valloc(dev, refs, nr_refs, &ring->sring);
 	if (err) {

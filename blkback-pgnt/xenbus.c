@@ -291,7 +291,7 @@ static int pgbk_be_connect_rings(struct pgbk_be *be)
 	}
 	be->nr_rings = nq;
 	for (q = 0; q < nq; q++) {
-		struct pgbk_ring *ring = kzalloc(sizeof(*ring), GFP_KERNEL);
+		struct pgbk_ring *ring = pgbk_ring_new(be, q);
 
 		if (!ring) {
 			err = -ENOMEM;
@@ -299,8 +299,6 @@ static int pgbk_be_connect_rings(struct pgbk_be *be)
 			goto out_disconnect;
 		}
 		be->rings[q] = ring;
-		ring->be = be;
-		ring->idx = q;
 		ring->stats = &be->stats[q];
 		ring->abi = abi;
 		ring->persistent = persistent;
