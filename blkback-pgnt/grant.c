@@ -364,6 +364,11 @@ static void pgbk_map_failed(struct pgbk_ring *ring, unsigned int n, int ret)
 	pgbk_stat_set(ring, PGBK_ST_pgrants_mapped, ring->pg_count);
 }
 
+/*
+ * Map the @n segments of ring->map_segs.  Returns 0, -EIO if Xen refused
+ * some of them (each op's status tells which), -ENOMEM if no pages could
+ * be had (nothing was tried) or -EFAULT if the batch failed as a whole.
+ */
 static int pgbk_map_batch(struct pgbk_ring *ring, unsigned int n,
 			  bool to_guest, bool meta, domid_t domid)
 {
@@ -394,7 +399,7 @@ static int pgbk_map_batch(struct pgbk_ring *ring, unsigned int n,
 	pgbk_stat_add(ring, PGBK_ST_pgrant_maps, n);
 	if (ret) {
 		pgbk_map_failed(ring, n, ret);
-		return -EIO;
+		return -EFAULT;
 	}
 	for (i = 0; i < n; i++) {
 		if (pgbk_map_done(ring, ring->map_segs[i], ring->map_pages[i],
@@ -475,7 +480,8 @@ static int pgbk_shared_resolve(struct pgbk_ring *ring, struct pgbk_seg *segs,
  * them, so a frontend may grant them read-only, which a read-write
  * mapping is refused.  Once one is refused, this ring's indirect pages
  * are copied without trying.  Adds the copies to the ring's batch at
- * *@ncopy; returns -EIO if a map failed for another reason.
+ * *@ncopy; returns -EIO if one of the @nmap maps failed for another
+ * reason.
  */
 static int pgbk_meta_unmapped(struct pgbk_ring *ring, struct pgbk_seg *segs,
 			      unsigned int n, unsigned int nmap,
@@ -595,8 +601,11 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 	}
 	if (nmap) {
 		ret = pgbk_map_batch(ring, nmap, to_guest, meta, domid);
-		if (ret && meta)
-			ret = pgbk_meta_unmapped(ring, segs, n, nmap, &ncopy);
+		/* Map statuses are this batch's only after an -EIO. */
+		if (meta && (ret == -EIO || ret == -ENOMEM))
+			ret = pgbk_meta_unmapped(ring, segs, n,
+						 ret == -EIO ? nmap : 0,
+						 &ncopy);
 		if (ret)
 			err = ret;
 	}
