@@ -301,8 +301,8 @@ static int pgbk_map_done(struct pgbk_ring *ring, struct pgbk_seg *s,
 	struct pgbk_pgrant *pg;
 
 	if (op->status != GNTST_okay) {
-		/* A read-only indirect page is legal: it is copied instead. */
-		if (!meta || op->status != GNTST_permission_denied)
+		/* An indirect page may be read-only: it is copied instead. */
+		if (!meta)
 			dev_warn_ratelimited(&ring->be->dev->dev,
 					     "ring %u: mapping grant %u failed: %d\n",
 					     ring->idx, s->gref, op->status);
@@ -477,26 +477,23 @@ static int pgbk_shared_resolve(struct pgbk_ring *ring, struct pgbk_seg *segs,
 /*
  * Indirect pages that could not be mapped persistently are copied to the
  * scratch pages, as without persistent grants: the backend only reads
- * them, so a frontend may grant them read-only, which a read-write
- * mapping is refused.  Once one is refused, this ring's indirect pages
- * are copied without trying.  Adds the copies to the ring's batch at
- * *@ncopy; returns -EIO if one of the @nmap maps failed for another
- * reason.
+ * them, so a frontend may grant them read-only.  Xen refuses a read-write
+ * map of such a page with the status it gives a bad ref
+ * (GNTST_general_error), so any refused map is retried as a copy, which
+ * checks the grant again and fails the request if the ref is bad.  After
+ * a refusal (one of the @nmap maps), this ring's indirect pages are
+ * copied without trying.  Adds the copies to the ring's batch at *@ncopy.
  */
-static int pgbk_meta_unmapped(struct pgbk_ring *ring, struct pgbk_seg *segs,
-			      unsigned int n, unsigned int nmap,
-			      unsigned int *ncopy)
+static void pgbk_meta_unmapped(struct pgbk_ring *ring, struct pgbk_seg *segs,
+			       unsigned int n, unsigned int nmap,
+			       unsigned int *ncopy)
 {
 	domid_t domid = ring->be->dev->otherend_id;
 	unsigned int i;
-	int err = 0;
 
-	for (i = 0; i < nmap; i++) {
-		if (ring->map_ops[i].status == GNTST_permission_denied)
+	for (i = 0; i < nmap; i++)
+		if (ring->map_ops[i].status != GNTST_okay)
 			ring->meta_ro = true;
-		else if (ring->map_ops[i].status != GNTST_okay)
-			err = -EIO;
-	}
 	for (i = 0; i < n; i++) {
 		struct pgbk_seg *s = &segs[i], *l = s;
 
@@ -510,7 +507,6 @@ static int pgbk_meta_unmapped(struct pgbk_ring *ring, struct pgbk_seg *segs,
 		s->page = ring->iscratch[i];
 		pgbk_copy_op(&ring->copy_ops[(*ncopy)++], s, domid, false);
 	}
-	return err;
 }
 
 /*
@@ -602,10 +598,11 @@ int pgbk_grant_acquire(struct pgbk_ring *ring, struct pgbk_seg *segs,
 	if (nmap) {
 		ret = pgbk_map_batch(ring, nmap, to_guest, meta, domid);
 		/* Map statuses are this batch's only after an -EIO. */
-		if (meta && (ret == -EIO || ret == -ENOMEM))
-			ret = pgbk_meta_unmapped(ring, segs, n,
-						 ret == -EIO ? nmap : 0,
-						 &ncopy);
+		if (meta && (ret == -EIO || ret == -ENOMEM)) {
+			pgbk_meta_unmapped(ring, segs, n,
+					   ret == -EIO ? nmap : 0, &ncopy);
+			ret = 0;
+		}
 		if (ret)
 			err = ret;
 	}
