@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# xen-blkback-pgnt over a disk that stops answering (dmsetup suspend with 1 MiB writes, or a whole-disk discard, queued): the frontend going Closed, and xl destroy, return within seconds and another guest's block-attach works meanwhile; the old connection's grants stay mapped until dmsetup resume, then go to 0, and the module unloads
+# xen-blkback-pgnt over a disk that stops answering (dmsetup suspend with 1 MiB writes, a whole-disk discard, or 300 discards queued): the frontend going Closed, and xl destroy, return within seconds and another guest's block-attach and discard work meanwhile; the old connection's grants stay mapped until dmsetup resume, then go to 0, and the module unloads
 # group: long
 #
 # Teardown runs in dom0's xenwatch thread, shared by every Xen device of
@@ -53,6 +53,8 @@ must "dom0: dmsetup create $DM" dmsetup create --noudevsync "$DM" \
 dmsetup mknodes "$DM" 2>/dev/null || true
 disk_brd
 D2=$DISK
+disk_loop 64
+D3=$DISK
 guest_start "$G" "/dev/mapper/$DM:xvdb"
 guest_start h2
 gx_must h2 "fe_load stock"
@@ -83,6 +85,24 @@ xenstore-write "$FE_DIR/state" 6
 within "discard: backend Closed" "$TEARDOWN_MAX" hx_be_closed
 other_guest discard
 resume discard
+
+# ---- 300 discards on the stuck disk: one is taken, another guest's work ----
+# Discards wait for the device in workers that every backend shares: a
+# guest may hold one of them per ring, not all.
+hx_connect flood "abi=64 order=4 persistent=1"
+must "dom0: dmsetup suspend $DM" dmsetup suspend "$DM"
+d0=$(st ds_req)
+hx "$G" "req op=5 id=700 sector=0 nsect=8 repeat=300 wait=2000"
+check "flood: not answered" grep -q 'timeout: 300 responses missing' "$GX_OUT"
+expect_cmp "flood: discards taken while the first is on the disk" "$(($(st ds_req) - d0))" == 1
+check "flood: xl block-attach of a discard disk on another guest" \
+	xl block-attach h2 "$(disk_spec "$D3" xvdd)"
+gx_ok h2 "wait_disk xvdd"
+timed "flood: a discard on another guest" "$TEARDOWN_MAX" gx h2 "blkdiscard -o 0 -l 1048576 /dev/xvdd" 30
+xenstore-write "$FE_DIR/state" 6
+within "flood: backend Closed" "$TEARDOWN_MAX" hx_be_closed
+resume flood
+disk_detach h2 xvdd
 
 # ---- a fresh connection works, then xl destroy with writes stuck ----
 hx_connect reconnect "abi=64 persistent=1"
