@@ -269,7 +269,8 @@ struct pgbk_ring {
 	bool broken;			/* protocol violation: stop consuming */
 	bool more;			/* requests left on the ring */
 	bool stalled;			/* out of pending slots or copy pages */
-	bool draining;			/* a barrier waits for the ring to empty */
+	bool draining;			/* a barrier or discard waits */
+	unsigned int discards;		/* in flight, at most one */
 	bool eoi_work;			/* requests seen since the last EOI */
 	bool meta_ro;			/* indirect pages granted read-only */
 	unsigned long log_next;		/* jiffies of the next log_stats line */

@@ -242,6 +242,8 @@ static void pgbk_complete_one(struct pgbk_ring *ring, struct pgbk_pending *p)
 	blk_status_t bst = READ_ONCE(p->status);
 	s16 status = PGNT_RSP_OKAY;
 
+	if (p->op == PGNT_OP_DISCARD)
+		ring->discards--;
 	if (bst) {
 		pgbk_stat_add(ring, PGBK_ST_err_io, 1);
 		dev_warn_ratelimited(&ring->be->dev->dev,
@@ -467,7 +469,7 @@ static void pgbk_do_discard(struct pgbk_ring *ring, struct pgbk_pending *p,
 	p->d_nr = req->nr_sectors;
 	p->d_secure = req->discard_flags & PGNT_DISCARD_SECURE;
 	atomic_set(&p->bios, 1);
-	INIT_WORK(&p->discard, pgbk_discard_work);
+	ring->discards++;
 	queue_work(pgbk_discard_wq, &p->discard);
 }
 
@@ -536,6 +538,23 @@ static bool pgbk_barrier_waits(struct pgbk_ring *ring,
 }
 
 /*
+ * One discard at a time per ring: each holds a worker of pgbk_discard_wq,
+ * which every backend shares, until the device answers, so a guest must
+ * not fill it with discards to a disk that does not answer.  The next
+ * waits on the ring until the ring is empty, as the stock backend's
+ * discards wait in its thread.
+ */
+static bool pgbk_discard_waits(struct pgbk_ring *ring,
+			       const struct pgnt_req *req)
+{
+	if (req->op != PGNT_OP_DISCARD || !ring->discards)
+		return false;
+	ring->draining = true;
+	ring->more = true;
+	return true;
+}
+
+/*
  * Take requests off the ring until it is empty, we run out of request
  * slots or copy pages, a barrier must wait, or a ring's worth has been
  * taken in this pass.  Returns whether the ring had anything for us.
@@ -593,7 +612,8 @@ static bool pgbk_ring_consume(struct pgbk_ring *ring)
 			ring->nr_inflight++;
 			pgbk_fetch(ring, rc, &req, p->segs, igrefs);
 			/* Left on the ring: fetched again once drained. */
-			if (pgbk_barrier_waits(ring, &req, 1)) {
+			if (pgbk_barrier_waits(ring, &req, 1) ||
+			    pgbk_discard_waits(ring, &req)) {
 				pgbk_pending_free(ring, p);
 				goto out;
 			}
@@ -752,6 +772,7 @@ static int pgbk_ring_alloc(struct pgbk_ring *ring)
 
 		p->ring = ring;
 		p->segs = &ring->seg_mem[i * ring->max_segs];
+		INIT_WORK(&p->discard, pgbk_discard_work);
 		list_add_tail(&p->node, &ring->free);
 	}
 	return pgbk_grant_ring_init(ring);
