@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# xen-blkback-pgnt over a disk that stops answering (dmsetup suspend with 1 MiB writes, a whole-disk discard, or 300 discards queued): the frontend going Closed, and xl destroy, return within seconds and another guest's block-attach and discard work meanwhile; the old connection's grants stay mapped until dmsetup resume, then go to 0, and the module unloads
+# xen-blkback-pgnt over a disk that stops answering (dmsetup suspend with 1 MiB writes, a whole-disk discard, or 300 discards queued; or a device whose queue is full, so that the ring's thread itself waits in submit_bio): the frontend going Closed, and xl destroy, return within seconds and another guest's block-attach and discard work meanwhile; the old connection's grants stay mapped until dmsetup resume, then go to 0, and the module unloads
 # group: long
 #
 # Teardown runs in dom0's xenwatch thread, shared by every Xen device of
@@ -47,6 +47,7 @@ resume() {
 be_load pgnt 1
 echo 0 >"$BBP/persistent_grant_unused_seconds"
 disk_loop 64
+DISK_LOOP=$DISK
 modprobe dm-mod || true
 must "dom0: dmsetup create $DM" dmsetup create --noudevsync "$DM" \
 	--table "0 $(blockdev --getsz "$DISK") linear $DISK 0"
@@ -103,6 +104,27 @@ xenstore-write "$FE_DIR/state" 6
 within "flood: backend Closed" "$TEARDOWN_MAX" hx_be_closed
 resume flood
 disk_detach h2 xvdd
+
+# ---- a full device queue: the ring's thread waits in submit_bio ----
+# null_blk with 2 tags answering after 15 s, under the same dm device: the
+# third write waits for a tag in the thread, which teardown must not wait
+# for (a SCSI or NVMe disk without a path is the same).
+must "dom0: modprobe null_blk (2 tags, 15 s)" modprobe null_blk nr_devices=1 \
+	queue_mode=2 hw_queue_depth=2 irqmode=2 completion_nsec=15000000000 gb=1
+sz=$(blockdev --getsz "/dev/mapper/$DM")
+must "dom0: dmsetup reload $DM onto null_blk" dmsetup reload "$DM" --table "0 $sz linear /dev/nullb0 0"
+must "dom0: dmsetup resume $DM" dmsetup resume "$DM"
+hx_connect tags "abi=64 persistent=1"
+hx "$G" "fill first=0 count=1 seed=7" "req op=1 id=800 sector=0 pages=0:1 repeat=8 wait=1000"
+check "tags: not answered" grep -q 'timeout: 8 responses missing' "$GX_OUT"
+xenstore-write "$FE_DIR/state" 6
+within "tags: backend Closed" "$TEARDOWN_MAX" hx_be_closed
+other_guest tags
+within "tags: every grant unmapped once null_blk answered" 60 none_mapped
+must "dom0: dmsetup suspend $DM" dmsetup suspend "$DM"
+must "dom0: dmsetup reload $DM onto the loop disk" dmsetup reload "$DM" --table "0 $sz linear $DISK_LOOP 0"
+resume tags
+check "dom0: rmmod null_blk" rmmod null_blk
 
 # ---- a fresh connection works, then xl destroy with writes stuck ----
 hx_connect reconnect "abi=64 persistent=1"
