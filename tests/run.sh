@@ -66,7 +66,7 @@ stage_matrix() {
 # the rig must report exactly that scenario as failed while every other one
 # passes. RIG_SCENARIOS defaults to the scenarios of RIG_GROUPS (line 3 of
 # each scenario): "quick" is sized for CI's 90 minutes on a slow 2-core
-# machine; RIG_GROUPS="quick long" runs every pass/fail scenario.
+# machine; RIG_GROUPS="quick hostile long" runs every pass/fail scenario.
 RIG_GROUPS=${RIG_GROUPS:-quick}
 RIG_SCENARIOS=${RIG_SCENARIOS:-$(tests/xen/rig.sh --group "$RIG_GROUPS" | tr '\n' ' ')}
 # Timed fio phases (s each); the data checks are sized, not timed.

@@ -4,8 +4,10 @@
 # Usage: tests/xen/rig.sh [--list] [SCENARIO[@GUEST_KERNEL] ...]   (default: stock-basic)
 #        tests/xen/rig.sh --group "quick long"   (prints the scenarios of those groups)
 # Each scenario's line 3 names its group: quick (tests/run.sh's rig stage),
-# long (on demand, the rest of the pass/fail scenarios), soak (hours), bench
-# (figures, not pass/fail), self (selftest-broken, the rig's negative test).
+# hostile (on demand: a hostile guest or a failing disk against our backend,
+# sustained, timed or mid-teardown), long (on demand, the rest of the
+# pass/fail scenarios), soak (hours), bench (figures, not pass/fail), self
+# (selftest-broken, the rig's negative test).
 # Knobs (env): OUT (results dir), FIO_RUNTIME (s per fio job, 10), IO_BS ("4k 64k"),
 #   DOM0_VCPUS (2), DOM0_MEM (MiB, 2048), QEMU_MEM (4G), QEMU_SMP (2),
 #   SCENARIO_TIMEOUT (s, 1200), QEMU_TIMEOUT (s, 600 + SCENARIO_TIMEOUT per scenario), GUEST_KERNEL (6.1),

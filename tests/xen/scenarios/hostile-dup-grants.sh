@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt against requests that name one uncached grant ref in many segments (11 direct, 64 indirect): the ref is mapped once per request, not once per segment, with persistent grants (kept, no unmap) and with overflow_copy=N without them (one map, one unmap); the data lands in every segment's sectors
-# group: long
+# group: hostile
 #
 # Every segment is a grant map without this sharing, and only the first
 # can be cached: a guest repeating a fresh ref in each request would have

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt against an event-channel storm: pgnt-hostile notifies the backend as fast as it can for STORM_S (10) s with nothing on the ring; every event it handles is counted spurious, it handles far fewer than were sent (each spurious EOI is delayed), dom0's busy CPU over the storm stays within 25% of one CPU of an idle period's, and a write after the storm is answered and lands
-# group: long
+# group: hostile
 #
 # The ring's interrupt is a late-EOI one: the event channel stays masked
 # until the thread has looked at the ring, and an EOI flagged spurious

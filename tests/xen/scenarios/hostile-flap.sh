@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt against a frontend that flaps Initialised <-> Closed with writes in flight (a slow disk, then a stuck one) and one whose queues share a ring page or an event channel: shared rings are refused, flapping leaves at most one closed connection per ring holding memory, nothing is left mapped, dom0 memory and slab return, and a fresh connection serves
-# group: long
+# group: hostile
 #
 # A closed connection whose writes are still on the device keeps its ring
 # until they end (blkback-pgnt/ring.c); a frontend reconnecting at once,

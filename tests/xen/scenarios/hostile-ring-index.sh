@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt against a frontend that moves req_prod backwards while its requests are in flight (two writes held 5 s by dm-delay, then req_prod one behind what the backend took): the ring is halted at once as a protocol violation (err_ring, backend Closing), no stale slot is parsed as a request, and a fresh connection works
-# group: long
+# group: hostile
 #
 # Inside the window of in-flight requests, such an index passes a check
 # against the responses alone: the backend would then take the slots

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt against a frontend that grants its indirect pages read-only (the backend only reads them): indirect writes and reads of 16 pages succeed and verify with persistent grants on and off; with them on, the data pages are kept, the indirect page is copied, not mapped, and no error is counted
-# group: long
+# group: hostile
 #
 # A persistent mapping is read-write (it may serve a later read), which a
 # read-only grant refuses: such an indirect page has to be copied.

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt against a guest that keeps its ring full (pgnt-hostile feed: 256-segment writes of bad grants, a read every 64): its frontend going Closed, and Unknown, tears the backend down within seconds while the feed goes on, and meanwhile a second guest's xl block-attach and a third guest's xl create complete; grants back to 0
-# group: long
+# group: hostile
 #
 # Teardown runs in dom0's xenwatch thread, which every backend and frontend
 # of every guest shares: a backend that waits there for a ring thread that

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt over a disk that stops answering (dmsetup suspend with 1 MiB writes, a whole-disk discard, or 300 discards queued; or a device whose queue is full, so that the ring's thread itself waits in submit_bio): the frontend going Closed, and xl destroy, return within seconds and another guest's block-attach and discard work meanwhile; the old connection's grants stay mapped until dmsetup resume, then go to 0, and the module unloads
-# group: long
+# group: hostile
 #
 # Teardown runs in dom0's xenwatch thread, shared by every Xen device of
 # the host, so it must never wait for a disk: a ring with bios in flight is

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt serves BLKIF_OP_WRITE_BARRIER in order over a disk whose writes are slow and whose flushes are not (dm-delay): a barrier is answered only after every earlier write, a later write only after the barrier, persistent grants on and off; the data reads back
-# group: long
+# group: hostile
 #
 # A barrier orders writes: the ones before it are on the disk before it,
 # the ones after it go to the disk after it (what a barrier-using frontend,

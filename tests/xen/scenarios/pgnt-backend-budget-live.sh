@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # xen-blkback-pgnt when an administrator lowers max_persistent_grants_total, then _per_domain, while a guest keeps 4k-1m I/O going: the excess is unmapped within seconds (reclaims counted), the count is never seen above the new limit afterwards, crc32c-verified writes pass under the lowered budget, and grants go to 0 at the end
-# group: long
+# group: hostile
 #
 # The stock frontend with 256 indirect segments maps over a thousand grants
 # per ring within seconds.  Each lowering is followed by 2 s for the ring
