@@ -107,11 +107,11 @@ disk_detach h2 xvdd
 resume flood
 
 # ---- a full device queue: the ring's thread waits in submit_bio ----
-# null_blk with 2 tags answering after 15 s, under the same dm device: the
+# null_blk with 2 tags answering after 25 s, under the same dm device: the
 # third write waits for a tag in the thread, which teardown must not wait
 # for (a SCSI or NVMe disk without a path is the same).
-must "dom0: modprobe null_blk (2 tags, 15 s)" modprobe null_blk nr_devices=1 \
-	queue_mode=2 hw_queue_depth=2 irqmode=2 completion_nsec=15000000000 gb=1
+must "dom0: modprobe null_blk (2 tags, 25 s)" modprobe null_blk nr_devices=1 \
+	queue_mode=2 hw_queue_depth=2 irqmode=2 completion_nsec=25000000000 gb=1
 sz=$(blockdev --getsz "/dev/mapper/$DM")
 must "dom0: dmsetup reload $DM onto null_blk" dmsetup reload "$DM" --table "0 $sz linear /dev/nullb0 0"
 must "dom0: dmsetup resume $DM" dmsetup resume "$DM"
@@ -121,7 +121,7 @@ check "tags: not answered" grep -q 'timeout: 8 responses missing' "$GX_OUT"
 xenstore-write "$FE_DIR/state" 6
 within "tags: backend Closed" "$TEARDOWN_MAX" hx_be_closed
 other_guest tags
-within "tags: every grant unmapped once null_blk answered" 60 none_mapped
+within "tags: every grant unmapped once null_blk answered" 90 none_mapped
 must "dom0: dmsetup suspend $DM" dmsetup suspend "$DM"
 must "dom0: dmsetup reload $DM onto the loop disk" dmsetup reload "$DM" --table "0 $sz linear $DISK_LOOP 0"
 resume tags
