@@ -161,7 +161,8 @@ enum pgbk_stat {
 };
 
 /*
- * Written only by the ring's thread (or by teardown once it has stopped),
+ * Written by the ring's thread (and by teardown once it has stopped; a
+ * ring handed to its thread at teardown writes its own orphan_stats),
  * read locklessly by sysfs; kept in the device, not the ring, so that they
  * survive reconnection and sysfs never sees a ring being freed.
  */
@@ -235,6 +236,14 @@ struct pgbk_pending {
 
 #define PGBK_RING_KICKED	0	/* ring->flags: event channel fired */
 
+/* ring->state: who ends a ring's thread (ring.c, pgbk_ring_disconnect()). */
+enum {
+	PGBK_RS_RUNNING,
+	PGBK_RS_CLOSING,	/* asked to stop taking requests */
+	PGBK_RS_PARKED,		/* stopped, waits for kthread_stop() */
+	PGBK_RS_HANDED,		/* ends the ring itself when it returns */
+};
+
 struct pgbk_ring {
 	struct pgbk_be *be;
 	struct pgbk_stats *stats;	/* &be->stats[idx] */
@@ -249,6 +258,7 @@ struct pgbk_ring {
 	struct task_struct *task;
 	wait_queue_head_t wq;		/* the thread sleeps here */
 	unsigned long flags;		/* PGBK_RING_* bits, atomic */
+	atomic_t state;			/* PGBK_RS_* */
 
 	/*
 	 * Completed requests from bio end_io (any context) to the thread,
@@ -392,7 +402,8 @@ void pgbk_ring_fini(void);
 struct pgbk_ring *pgbk_ring_new(struct pgbk_be *be, unsigned int idx);
 int pgbk_ring_connect(struct pgbk_ring *ring, grant_ref_t *refs,
 		      unsigned int nr_refs, evtchn_port_t evtchn);
-void pgbk_ring_disconnect(struct pgbk_ring *ring);
+void pgbk_ring_close(struct pgbk_ring *ring);
+void pgbk_ring_disconnect(struct pgbk_ring *ring, unsigned long deadline);
 
 /* ---- grant.c ---- */
 

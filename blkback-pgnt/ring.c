@@ -16,7 +16,10 @@
  * ring is unmapped, and the reap work on pgbk_reap_wq releases each
  * request's grants when its bios end and frees the ring after the last.
  * The orphan keeps the backend (and so the open device and the budgets)
- * and the module alive until then.
+ * and the module alive until then.  The thread itself may be waiting for
+ * the device, in submit_bio() for a tag of a full queue: then xenwatch
+ * does not wait for it either, and the thread makes the ring an orphan
+ * (or frees it) when it returns.
  */
 
 #include <linux/blkdev.h>
@@ -537,6 +540,12 @@ static bool pgbk_barrier_waits(struct pgbk_ring *ring,
 	return true;
 }
 
+/* Teardown asked the thread to stop taking requests. */
+static bool pgbk_ring_closing(struct pgbk_ring *ring)
+{
+	return atomic_read(&ring->state) != PGBK_RS_RUNNING;
+}
+
 /*
  * One discard at a time per ring: each holds a worker of pgbk_discard_wq,
  * which every backend shares, until the device answers, so a guest must
@@ -561,9 +570,9 @@ static bool pgbk_discard_waits(struct pgbk_ring *ring,
  *
  * The bound matters because refused requests free their slot at once: a
  * guest that keeps req_prod ahead could otherwise keep us here for ever,
- * and kthread_stop() in teardown (xenwatch, shared by every device of the
- * host) would wait as long.  After a full pass ring->more sends the
- * thread back through its loop, where it checks for stop.
+ * and the thread would never see that teardown began.  After a full pass
+ * ring->more sends the thread back through its loop, which ends once
+ * teardown began; each request checks for that too.
  */
 static bool pgbk_ring_consume(struct pgbk_ring *ring)
 {
@@ -581,6 +590,8 @@ static bool pgbk_ring_consume(struct pgbk_ring *ring)
 		return false;
 	blk_start_plug(&plug);
 	do {
+		if (pgbk_ring_closing(ring))
+			break;
 		rp = READ_ONCE(br->sring->req_prod);
 		virt_rmb(); /* read requests only up to rp, pairs with frontend wmb */
 		if (!pgnt_ring_prod_ok(rp, br->req_cons, br->rsp_prod_pvt,
@@ -594,7 +605,7 @@ static bool pgbk_ring_consume(struct pgbk_ring *ring)
 			if (RING_REQUEST_CONS_OVERFLOW(br, rc))
 				break;
 			seen = true;
-			if (!budget || ring->draining || kthread_should_stop()) {
+			if (!budget || ring->draining || pgbk_ring_closing(ring)) {
 				ring->more = true;
 				goto out;
 			}
@@ -644,6 +655,8 @@ out:
 }
 
 /* ---- the ring thread ---- */
+
+static void __noreturn pgbk_ring_thread_end(struct pgbk_ring *ring);
 
 /*
  * The device changed size (e.g. lvextend): tell the frontend, which
@@ -724,11 +737,11 @@ static int pgbk_ring_thread(void *data)
 {
 	struct pgbk_ring *ring = data;
 
-	while (!kthread_should_stop()) {
+	while (!pgbk_ring_closing(ring)) {
 		/* Wake at least once a second for idle reclaim. */
 		wait_event_interruptible_timeout(ring->wq,
 						 pgbk_ring_has_work(ring) ||
-						 kthread_should_stop(), HZ);
+						 pgbk_ring_closing(ring), HZ);
 		pgbk_ring_complete(ring);
 		if (test_and_clear_bit(PGBK_RING_KICKED, &ring->flags)) {
 			pgbk_stat_add(ring, PGBK_ST_events, 1);
@@ -746,12 +759,21 @@ static int pgbk_ring_thread(void *data)
 		} else if (ring->more && !ring->stalled && !ring->draining) {
 			pgbk_ring_consume(ring);
 		}
+		/* Nothing more to xenstore once teardown began. */
+		if (pgbk_ring_closing(ring))
+			break;
 		pgbk_grant_reclaim(ring);
 		pgbk_ring_check_resize(ring);
 		pgbk_ring_log_stats(ring);
 	}
-	/* Requests still in flight are pgbk_ring_disconnect()'s business. */
-	return 0;
+	if (atomic_cmpxchg(&ring->state, PGBK_RS_CLOSING,
+			   PGBK_RS_PARKED) == PGBK_RS_CLOSING) {
+		/* pgbk_ring_disconnect() waits for this, then stops us. */
+		wake_up_all(&ring->wq);
+		wait_event_interruptible(ring->wq, kthread_should_stop());
+		return 0;
+	}
+	pgbk_ring_thread_end(ring);
 }
 
 /* ---- connect / disconnect ---- */
@@ -920,16 +942,116 @@ out_disconnect:
 }
 
 /*
- * Let the ring of a disconnected frontend go: stop the thread, unbind the
- * event channel, unmap the shared ring, release the requests that are
- * done, and free the ring, now or, if bios are still in flight, when the
- * last of them ends (see the top of this file).  Safe on a ring whose
- * connect failed.  The caller must not touch @ring afterwards.
+ * A closed connection's ring still has bios in flight: the reap work
+ * frees it after the last (pgbk_ring_reap()).  The caller holds the
+ * backend, module and orphan-count references for it.
  */
-void pgbk_ring_disconnect(struct pgbk_ring *ring)
+static void pgbk_ring_orphan(struct pgbk_ring *ring)
+{
+	dev_warn_ratelimited(&ring->be->dev->dev,
+			     "ring %u: %u requests still on the device: their grants stay mapped until they complete\n",
+			     ring->idx, ring->nr_inflight);
+	spin_lock_irq(&ring->done_lock);
+	ring->orphan = true;
+	if (!list_empty(&ring->done))
+		queue_work(pgbk_reap_wq, &ring->reap);
+	spin_unlock_irq(&ring->done_lock);
+}
+
+/* Take the references an orphan holds; a new connection counts apart. */
+static void pgbk_ring_orphan_get(struct pgbk_ring *ring)
 {
 	struct pgbk_be *be = ring->be;
 
+	ring->stats = &ring->orphan_stats;
+	kref_get(&be->kref);
+	atomic_inc(&be->orphans);
+	__module_get(THIS_MODULE);
+}
+
+static void pgbk_ring_orphan_put(struct pgbk_ring *ring)
+{
+	struct pgbk_be *be = ring->be;
+
+	ring->stats = &be->stats[ring->idx];
+	atomic_dec(&be->orphans);
+	pgbk_be_put(be);
+	module_put(THIS_MODULE);
+}
+
+/*
+ * The thread was handed its ring (see pgbk_ring_disconnect()): end it as
+ * disconnecting would have, and exit.  The thread holds a module
+ * reference of its own: the orphan's may go (reap work) while this code
+ * still runs.
+ */
+static void __noreturn pgbk_ring_thread_end(struct pgbk_ring *ring)
+{
+	struct pgbk_be *be = ring->be;
+
+	__module_get(THIS_MODULE);
+	ring->task = NULL;	/* this thread, which nobody stops */
+	pgbk_ring_stop(ring);
+	pgbk_ring_drop_done(ring);
+	if (ring->nr_inflight) {
+		pgbk_ring_orphan(ring);
+	} else {
+		dev_info(&be->dev->dev,
+			 "ring %u: the thread's wait for the device ended, ring freed\n",
+			 ring->idx);
+		pgbk_ring_release(ring);
+		kfree(ring);
+		pgbk_be_orphan_done(be);
+		module_put(THIS_MODULE);
+	}
+	module_put_and_kthread_exit(0);
+}
+
+/* Stop taking requests, the first step of pgbk_ring_disconnect(). */
+void pgbk_ring_close(struct pgbk_ring *ring)
+{
+	if (ring->task && atomic_cmpxchg(&ring->state, PGBK_RS_RUNNING,
+					 PGBK_RS_CLOSING) == PGBK_RS_RUNNING)
+		wake_up_all(&ring->wq);
+}
+
+/*
+ * Let the ring of a disconnected frontend go: stop the thread, unbind the
+ * event channel, unmap the shared ring, release the requests that are
+ * done, and free the ring, now or, if bios are still in flight, when the
+ * last of them ends (see the top of this file).  A thread not parked by
+ * @deadline (pgbk_ring_close() asked first) is handed the ring to end
+ * itself.  Safe on a ring never or not fully connected.  The caller must
+ * not touch @ring afterwards.
+ */
+void pgbk_ring_disconnect(struct pgbk_ring *ring, unsigned long deadline)
+{
+	long left = (long)(deadline - jiffies);
+
+	pgbk_ring_close(ring);
+	if (ring->task &&
+	    !wait_event_timeout(ring->wq, atomic_read(&ring->state) ==
+				PGBK_RS_PARKED, max(left, 1L))) {
+		struct pgbk_be *be = ring->be;
+		unsigned int idx = ring->idx;
+
+		/*
+		 * Before the hand-over: once it is made the thread may end
+		 * and free the ring at once.  Our orphan count may hide the
+		 * last orphan's end from pgbk_be_orphan_done(); every caller
+		 * connects afterwards itself where it should.
+		 */
+		pgbk_ring_orphan_get(ring);
+		if (atomic_cmpxchg(&ring->state, PGBK_RS_CLOSING,
+				   PGBK_RS_HANDED) == PGBK_RS_CLOSING) {
+			dev_warn_ratelimited(&be->dev->dev,
+					     "ring %u: its thread waits for the device: the ring ends when it returns\n",
+					     idx);
+			return;
+		}
+		/* Parked meanwhile. */
+		pgbk_ring_orphan_put(ring);
+	}
 	pgbk_ring_stop(ring);
 	pgbk_ring_drop_done(ring);
 	if (!ring->nr_inflight) {
@@ -937,19 +1059,8 @@ void pgbk_ring_disconnect(struct pgbk_ring *ring)
 		kfree(ring);
 		return;
 	}
-	dev_warn_ratelimited(&be->dev->dev,
-			     "ring %u: %u requests still on the device: their grants stay mapped until they complete\n",
-			     ring->idx, ring->nr_inflight);
-	/* A new connection's statistics are not this one's. */
-	ring->stats = &ring->orphan_stats;
-	kref_get(&be->kref);
-	atomic_inc(&be->orphans);
-	__module_get(THIS_MODULE);
-	spin_lock_irq(&ring->done_lock);
-	ring->orphan = true;
-	if (!list_empty(&ring->done))
-		queue_work(pgbk_reap_wq, &ring->reap);
-	spin_unlock_irq(&ring->done_lock);
+	pgbk_ring_orphan_get(ring);
+	pgbk_ring_orphan(ring);
 }
 
 int pgbk_ring_init(void)

@@ -221,6 +221,8 @@ static int pgbk_read_queues(struct pgbk_be *be, unsigned int nq,
 
 static void pgbk_be_disconnect(struct pgbk_be *be)
 {
+	/* How long xenwatch waits for the rings' threads, all together. */
+	unsigned long deadline = jiffies + HZ / 2;
 	unsigned int q;
 
 	lockdep_assert_held(&be->lock);
@@ -228,7 +230,10 @@ static void pgbk_be_disconnect(struct pgbk_be *be)
 		return;
 	for (q = 0; q < be->nr_rings; q++)
 		if (be->rings[q])
-			pgbk_ring_disconnect(be->rings[q]);
+			pgbk_ring_close(be->rings[q]);
+	for (q = 0; q < be->nr_rings; q++)
+		if (be->rings[q])
+			pgbk_ring_disconnect(be->rings[q], deadline);
 	kfree(be->rings);
 	be->rings = NULL;
 	be->nr_rings = 0;

@@ -39,6 +39,7 @@
 #include <linux/blk-mq.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <xen/xenbus.h>
 #include <xen/grant_table.h>
@@ -161,6 +162,14 @@ static inline void pgnt_bdev_close(struct pgnt_bdev *b)
 #endif
 	b->bdev = NULL;
 }
+
+/*
+ * v5.17 "exit: Rename module_put_and_exit to module_put_and_kthread_exit"
+ * (backported to some older stable kernels, so tested by name).
+ */
+#ifndef module_put_and_kthread_exit
+#define module_put_and_kthread_exit(code)	module_put_and_exit(code)
+#endif
 
 /* v5.15 "block: add a bdev_nr_sectors helper". */
 static inline sector_t pgnt_bdev_nr_sectors(struct block_device *bdev)
