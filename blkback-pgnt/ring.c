@@ -958,6 +958,22 @@ static void pgbk_ring_orphan(struct pgbk_ring *ring)
 	spin_unlock_irq(&ring->done_lock);
 }
 
+/*
+ * Stop the ring (the thread is parked or gone) and release the requests
+ * that are done; with none left in flight free it and return true, else
+ * return false: it is to become an orphan.
+ */
+static bool pgbk_ring_end(struct pgbk_ring *ring)
+{
+	pgbk_ring_stop(ring);
+	pgbk_ring_drop_done(ring);
+	if (ring->nr_inflight)
+		return false;
+	pgbk_ring_release(ring);
+	kfree(ring);
+	return true;
+}
+
 /* Take the references an orphan holds; a new connection counts apart. */
 static void pgbk_ring_orphan_get(struct pgbk_ring *ring)
 {
@@ -989,20 +1005,18 @@ static void __noreturn pgbk_ring_thread_end(struct pgbk_ring *ring)
 {
 	struct pgbk_be *be = ring->be;
 
+	unsigned int idx = ring->idx;
+
 	__module_get(THIS_MODULE);
 	ring->task = NULL;	/* this thread, which nobody stops */
-	pgbk_ring_stop(ring);
-	pgbk_ring_drop_done(ring);
-	if (ring->nr_inflight) {
-		pgbk_ring_orphan(ring);
-	} else {
+	if (pgbk_ring_end(ring)) {
 		dev_info(&be->dev->dev,
 			 "ring %u: the thread's wait for the device ended, ring freed\n",
-			 ring->idx);
-		pgbk_ring_release(ring);
-		kfree(ring);
+			 idx);
 		pgbk_be_orphan_done(be);
 		module_put(THIS_MODULE);
+	} else {
+		pgbk_ring_orphan(ring);
 	}
 	module_put_and_kthread_exit(0);
 }
@@ -1052,15 +1066,10 @@ void pgbk_ring_disconnect(struct pgbk_ring *ring, unsigned long deadline)
 		/* Parked meanwhile. */
 		pgbk_ring_orphan_put(ring);
 	}
-	pgbk_ring_stop(ring);
-	pgbk_ring_drop_done(ring);
-	if (!ring->nr_inflight) {
-		pgbk_ring_release(ring);
-		kfree(ring);
-		return;
+	if (!pgbk_ring_end(ring)) {
+		pgbk_ring_orphan_get(ring);
+		pgbk_ring_orphan(ring);
 	}
-	pgbk_ring_orphan_get(ring);
-	pgbk_ring_orphan(ring);
 }
 
 int pgbk_ring_init(void)
